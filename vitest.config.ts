@@ -1,0 +1,25 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        // Tests sign requests with these; fakes of the upstream APIs answer in-process.
+        bindings: {
+          OPENROUTER_API_KEY: "sk-or-test",
+          SLACK_BOT_TOKEN: "xoxb-test",
+          SLACK_SIGNING_SECRET: "8f742231b10e8888abcd99yyyzzz85a5",
+          OPENROUTER_BASE_URL: "https://openrouter.test/api/v1",
+          SLACK_API_URL: "https://slack.test/api",
+          DISCORD_API_URL: "https://discord.test/api/v10",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 20_000,
+  },
+});
