@@ -1,0 +1,46 @@
+import type { HistoryEntry, Platform, Question, SentMessage } from "./types.ts";
+
+/**
+ * What the platform-neutral core needs from a chat platform. Adapters implement it in
+ * `adapters/<platform>/`; `src/` only sees this interface. Every method that talks to
+ * the platform throws `ChatApiError` (see `src/errors.ts`) on failure, with
+ * `retryAfterMs` set on a rate limit.
+ */
+export interface ChatAdapter {
+  /** Which platform this adapter speaks to. */
+  readonly platform: Platform;
+  /** Most characters one rendered message may hold; the core splits longer answers. */
+  readonly maxMessageChars: number;
+  /** Least gap between two edits of one message that stays inside the platform's limits. */
+  readonly editIntervalMs: number;
+  /** Earlier turns of the conversation, oldest first, ending with the question itself. */
+  fetchHistory(question: Question): Promise<HistoryEntry[]>;
+  /** Posts a new message into the question's conversation (as a reply or in its thread). */
+  post(question: Question, text: string): Promise<SentMessage>;
+  /** Replaces the text of a message this bot posted. */
+  edit(question: Question, message: SentMessage, text: string): Promise<void>;
+  /** Turns the model's markdown into text the platform renders, with every mass or user mention neutralised. */
+  render(markdown: string): string;
+  /** Optional: shows that the bot is working (Slack thread status, Discord typing). The core calls it again while it waits. */
+  showWorking?(question: Question, status: string): Promise<void>;
+  /** Optional: the platform's native streaming; absent, the core posts and then edits. */
+  readonly stream?: NativeStream;
+  /** Optional: records that `message` answers `question`, so replies to it reach the same conversation. */
+  rememberAnswer?(question: Question, message: SentMessage): Promise<void>;
+}
+
+/**
+ * Native streaming of one message (Slack `chat.startStream` / `appendStream` / `stopStream`).
+ * Text appended is final; the core rotates to a new message before `maxAgeMs` or `maxChars`.
+ * `start` throws `ChatApiError` with code `stream_unsupported` when the workspace lacks it;
+ * the core then falls back to post + edit for the rest of the answer.
+ */
+export interface NativeStream {
+  /** Longest a stream may stay open before the platform expires it. */
+  readonly maxAgeMs: number;
+  /** Most characters one streamed message may hold in total. */
+  readonly maxChars: number;
+  start(question: Question, text: string): Promise<SentMessage>;
+  append(question: Question, message: SentMessage, text: string): Promise<void>;
+  stop(question: Question, message: SentMessage, finalText?: string): Promise<void>;
+}

@@ -1,0 +1,62 @@
+/** The chat platforms Quarry speaks to. */
+export type Platform = "slack" | "discord";
+
+/**
+ * Where one conversation lives. Serializable: the conversation object stores it.
+ * One conversation = one Durable Object = one thread (Slack) or reply chain/thread (Discord).
+ */
+export interface ThreadRef {
+  platform: Platform;
+  /** Slack team id; Discord guild id ("" in a DM). */
+  workspaceId: string;
+  /** The channel whose settings apply (Discord: the parent channel of a thread). */
+  channelId: string;
+  /** Slack: the thread's root ts. Discord: the thread channel id, or the root message id of a reply chain. */
+  threadId: string;
+}
+
+/** Someone on the platform. */
+export interface ChatUser {
+  id: string;
+  /** Display name when the platform gave one. */
+  name?: string;
+}
+
+/** One question to answer; the unit the conversation object queues and dedupes. */
+export interface Question {
+  /**
+   * Dedupe key, unique per asking message on its platform (Slack: channel + message ts,
+   * so an `app_mention` and a `message` event of one message collide; Discord: message
+   * or interaction id). The same id never gets a second answer.
+   */
+  id: string;
+  thread: ThreadRef;
+  /** The question as typed, platform markup already turned into plain text. */
+  text: string;
+  user: ChatUser;
+  /** Platform id of the asking message (Slack ts, Discord message id), if it is a message. */
+  messageId?: string;
+  /** Epoch ms when the platform delivered it. */
+  receivedAt: number;
+  /** Adapter-only delivery details (Discord interaction token, Slack team of the asker, …). */
+  delivery?: Record<string, string>;
+}
+
+/** One earlier message of the conversation, as history for the model. */
+export interface HistoryEntry {
+  /** Platform id of the message (Slack ts, Discord message id). */
+  id: string;
+  author: ChatUser;
+  /** True when this bot wrote it: it becomes an `assistant` turn. */
+  fromBot: boolean;
+  text: string;
+  /** https URLs of images attached to the message that the model may look at. */
+  imageUrls?: string[];
+}
+
+/** A message this bot posted; enough to edit it later. Serializable. */
+export interface SentMessage {
+  id: string;
+  /** Adapter-only details needed to edit it (Discord: posted through the interaction webhook). */
+  meta?: Record<string, string>;
+}

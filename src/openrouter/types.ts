@@ -1,0 +1,71 @@
+/** A chat-completion message as OpenRouter takes it. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string | ContentPart[];
+}
+
+export type ContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
+
+export type Effort = "minimal" | "low" | "medium" | "high";
+
+/** What the core asks for; the client drops what the model does not support. */
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  maxTokens?: number;
+  temperature?: number;
+  effort?: Effort;
+  /** Already hashed platform user id (never the raw id). */
+  user?: string;
+}
+
+/** One `url_citation` annotation, deduped by URL. */
+export interface Citation {
+  url: string;
+  title?: string;
+  content?: string;
+  startIndex?: number;
+  endIndex?: number;
+}
+
+/** The final usage chunk (`choices: []`). */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  reasoningTokens?: number;
+  /** USD as OpenRouter bills it. */
+  cost?: number;
+  webSearches?: number;
+}
+
+/** What the stream yields, in order. Errors are thrown as `OpenRouterError`, not yielded. */
+export type StreamEvent =
+  | { type: "keepalive" }
+  | { type: "text"; text: string }
+  | { type: "reasoning"; text: string }
+  | { type: "citations"; citations: Citation[] }
+  | { type: "usage"; usage: Usage }
+  | { type: "done"; finishReason?: string; generationId?: string };
+
+/** One model of `GET /models`, reduced to what Quarry uses. */
+export interface ModelInfo {
+  id: string;
+  name: string;
+  contextLength: number;
+  /** `top_provider.max_completion_tokens`; undefined when OpenRouter does not say. */
+  maxCompletionTokens?: number;
+  /** USD per token (prompt, completion) and per request / web search, as numbers. */
+  pricing: { prompt: number; completion: number; request?: number; webSearch?: number };
+  supportedParameters: string[];
+  /** `reasoning.supported_efforts` when given. */
+  supportedEfforts?: Effort[];
+  inputModalities: string[];
+}
+
+/** The catalog of models, cached. */
+export interface ModelCatalog {
+  /** The model with this id, or undefined when OpenRouter does not list it. */
+  get(id: string): Promise<ModelInfo | undefined>;
+  /** Up to `limit` models whose id or name contains `query` (case-insensitive), best first. */
+  search(query: string, limit: number): Promise<ModelInfo[]>;
+}
