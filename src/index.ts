@@ -1,9 +1,10 @@
+// Composition root (being built): wires adapters into the core.
 import { DurableObject } from "cloudflare:workers";
 export class ConversationObject extends DurableObject {}
 export class DiscordGatewayObject extends DurableObject {}
+export class ChannelLedgerObject extends DurableObject {}
 export default {
-  async fetch(req: Request) {
-    const r = await fetch("https://slack.test/api/auth.test");
-    return new Response(await r.text());
+  async fetch() {
+    return new Response("starting", { status: 503 });
   },
 } satisfies ExportedHandler;
