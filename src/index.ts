@@ -1,7 +1,7 @@
 // Composition root (being built): wires adapters into the core.
 import { DurableObject } from "cloudflare:workers";
 export class ConversationObject extends DurableObject {}
-export class DiscordGatewayObject extends DurableObject {}
+export { DiscordGatewayObject } from "../adapters/discord/gateway-object.ts";
 export class ChannelLedgerObject extends DurableObject {}
 export default {
   async fetch() {

@@ -22,6 +22,13 @@ export interface ChatUser {
   name?: string;
 }
 
+/**
+ * Why the bot is asked: `mention` (named the bot, or replied to its answer), `dm`,
+ * `command` (`/ask`), or `followup` (a message in a thread the bot answered, without a
+ * mention: answered only if the thread was answered before and `followups` is on).
+ */
+export type Trigger = "mention" | "dm" | "command" | "followup";
+
 /** One question to answer; the unit the conversation object queues and dedupes. */
 export interface Question {
   /**
@@ -33,6 +40,7 @@ export interface Question {
   thread: ThreadRef;
   /** The question as typed, platform markup already turned into plain text. */
   text: string;
+  trigger: Trigger;
   user: ChatUser;
   /** Platform id of the asking message (Slack ts, Discord message id), if it is a message. */
   messageId?: string;
