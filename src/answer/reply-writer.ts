@@ -1,0 +1,274 @@
+import type { ChatAdapter } from "../chat/adapter.ts";
+import { closingFence, openFenceAt } from "../chat/fences.ts";
+import { renderableTail, splitMarkdown } from "../chat/split-markdown.ts";
+import type { Question, SentMessage } from "../chat/types.ts";
+import { ChatApiError } from "../errors.ts";
+
+/** Room kept free in each message for the progress line shown under a growing answer. */
+const STATUS_ROOM = 200;
+/** Consecutive failed platform calls after which the answer gives up on posting. */
+const MAX_FAILURES = 6;
+
+export interface WriterState {
+  messages: SentMessage[];
+  shown: string[];
+}
+
+export interface ReplyWriterOptions {
+  adapter: ChatAdapter;
+  question: Question;
+  /** Messages already posted for this question (a "queued" note, or a checkpoint). */
+  state?: WriterState;
+  /** Called after every platform call that changed what the thread shows. */
+  onProgress?: (state: WriterState) => void;
+  /** Least gap between two platform calls; defaults to the adapter's edit interval. */
+  intervalMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface NativeSegment {
+  index: number;
+  openedAt: number;
+  /** Offset in the rendered body where this message's text starts. */
+  start: number;
+  /** Characters of the body appended so far. */
+  appended: number;
+  /** A fence line re-opened at the top of this message. */
+  prefix: string;
+}
+
+/**
+ * Shows a growing answer in the thread: one platform call at a time, never faster than
+ * the platform's edit cadence, waiting out `Retry-After` instead of dropping an update.
+ * Without native streaming it re-splits the whole answer each time (the split is stable,
+ * so finished messages are not touched again). With native streaming, the first message
+ * stays a status header and the answer streams into messages below it.
+ */
+export class ReplyWriter {
+  private readonly adapter: ChatAdapter;
+  private readonly question: Question;
+  private readonly messages: SentMessage[];
+  private readonly shown: string[];
+  private readonly interval: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly onProgress?: (state: WriterState) => void;
+  private text = "";
+  private status = "";
+  private final = false;
+  private dirty = false;
+  private nextAt = 0;
+  private failures = 0;
+  private wake?: () => void;
+  private loop?: Promise<void>;
+  private failure?: unknown;
+  /** Native streaming state: undefined until the answer starts, null once given up. */
+  private native: NativeSegment | undefined | null;
+  private nativeEnd = 0;
+  private nativeUsed = false;
+  /** Where edit mode starts (after native segments, if streaming had to stop). */
+  private editBase = { offset: 0, index: 0 };
+
+  constructor(opts: ReplyWriterOptions) {
+    this.adapter = opts.adapter;
+    this.question = opts.question;
+    this.messages = [...(opts.state?.messages ?? [])];
+    this.shown = [...(opts.state?.shown ?? [])];
+    this.interval = opts.intervalMs ?? opts.adapter.editIntervalMs;
+    this.now = opts.now ?? Date.now;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.onProgress = opts.onProgress;
+    if (!opts.adapter.stream) this.native = null;
+  }
+
+  /** What the thread shows now. */
+  get state(): WriterState {
+    return { messages: [...this.messages], shown: [...this.shown] };
+  }
+
+  /** True once the answer streamed natively: the first message is then a status header. */
+  get streamedNatively(): boolean {
+    return this.nativeUsed;
+  }
+
+  /** Sets the answer so far and the progress line; the thread catches up at the next turn. */
+  update(text: string, status: string): void {
+    if (this.final) return;
+    if (text === this.text && status === this.status) return;
+    this.text = text;
+    this.status = status;
+    this.poke();
+  }
+
+  /** Shows the finished answer (and final status) and waits until the thread shows it. */
+  async finish(text: string, status: string): Promise<void> {
+    this.text = text;
+    this.status = status;
+    this.final = true;
+    this.poke();
+    await this.loop;
+    if (this.failure) throw this.failure;
+  }
+
+  private poke(): void {
+    this.dirty = true;
+    if (!this.loop) this.loop = this.run().finally(() => (this.loop = undefined));
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.dirty) {
+      const wait = this.nextAt - this.now();
+      if (wait > 0) await Promise.race([this.sleep(wait), new Promise<void>((r) => (this.wake = r))]);
+      if (this.nextAt - this.now() > 0) continue;
+      this.dirty = false;
+      try {
+        const more = await this.step();
+        this.failures = 0;
+        this.nextAt = this.now() + this.interval;
+        if (more) this.dirty = true;
+      } catch (err) {
+        this.failures++;
+        const retryable = err instanceof ChatApiError && (err.retryable || err.retryAfterMs !== undefined);
+        if (!retryable || this.failures >= MAX_FAILURES) {
+          this.failure = err;
+          return;
+        }
+        const delay = (err as ChatApiError).retryAfterMs ?? Math.min(30_000, 1000 * 2 ** this.failures);
+        this.nextAt = this.now() + Math.max(delay, this.interval);
+        this.dirty = true;
+      }
+    }
+  }
+
+  /** Makes at most one platform call; returns true when more are needed. */
+  private async step(): Promise<boolean> {
+    const body = this.adapter.render(this.text);
+    if (this.native === undefined && body.trim() && this.messages.length > 0) return this.nativeStep(body);
+    if (this.native) return this.nativeStep(body);
+    return this.editStep(body);
+  }
+
+  private desiredEdit(body: string): string[] {
+    const max = this.adapter.maxMessageChars;
+    const rest = body.slice(this.editBase.offset);
+    const status = this.status ? this.adapter.render(this.status) : "";
+    if (!rest.trim()) return [status || "…"];
+    const chunks = splitMarkdown(rest, max - STATUS_ROOM);
+    if (!status) return chunks;
+    const last = chunks.length - 1;
+    const tail = this.final ? chunks[last] : renderableTail(chunks[last] ?? "");
+    chunks[last] = `${tail}\n\n${status}`.slice(0, max);
+    return chunks;
+  }
+
+  private async editStep(body: string): Promise<boolean> {
+    const desired = this.desiredEdit(body);
+    const base = this.editBase.index;
+    for (let i = 0; i < desired.length; i++) {
+      const at = base + i;
+      const want = desired[i] as string;
+      if (at < this.messages.length) {
+        if (this.shown[at] === want) continue;
+        await this.adapter.edit(this.question, this.messages[at] as SentMessage, want);
+        this.shown[at] = want;
+      } else {
+        const sent = await this.adapter.post(this.question, want);
+        this.messages.push(sent);
+        this.shown.push(want);
+        await this.adapter.rememberAnswer?.(this.question, sent);
+      }
+      this.onProgress?.(this.state);
+      return true;
+    }
+    return false;
+  }
+
+  private async nativeStep(body: string): Promise<boolean> {
+    const stream = this.adapter.stream;
+    if (!stream) throw new Error("nativeStep without a native stream");
+    const header = this.status ? this.adapter.render(this.status) : "";
+    if (header && this.shown[0] !== header && this.messages[0]) {
+      await this.adapter.edit(this.question, this.messages[0], header);
+      this.shown[0] = header;
+      this.onProgress?.(this.state);
+      return true;
+    }
+    const stableEnd = this.final ? body.length : body.lastIndexOf("\n") + 1;
+    const seg = this.native;
+    if (!seg) {
+      const start = this.nativeEnd;
+      if (stableEnd <= start) return false;
+      const open = openFenceAt(body.slice(0, start));
+      const prefix = open ? `${open}\n` : "";
+      const piece = fit(body.slice(start, stableEnd), stream.maxChars - prefix.length - 8, this.final);
+      try {
+        const sent = await stream.start(this.question, prefix + piece);
+        this.messages.push(sent);
+        this.shown.push(prefix + piece);
+        this.native = { index: this.messages.length - 1, openedAt: this.now(), start, appended: piece.length, prefix };
+        this.nativeUsed = true;
+        await this.adapter.rememberAnswer?.(this.question, sent);
+      } catch (err) {
+        if (!(err instanceof ChatApiError) || err.code !== "stream_unsupported") throw err;
+        // Workspace without native streaming: post and edit from here on.
+        this.native = null;
+        this.editBase = { offset: start, index: this.messages.length };
+        if (start === 0) this.editBase.index = 0;
+      }
+      this.onProgress?.(this.state);
+      return true;
+    }
+    const from = seg.start + seg.appended;
+    const room = stream.maxChars - seg.prefix.length - seg.appended - 8;
+    const expired = this.now() - seg.openedAt > stream.maxAgeMs;
+    const pending = body.slice(from, stableEnd);
+    if (expired || (pending && room <= 0) || (pending.length > room && !fit(pending, room, false))) {
+      return this.closeSegment(body.slice(0, from));
+    }
+    if (pending) {
+      const piece = fit(pending, room, this.final) || pending.slice(0, room);
+      try {
+        await stream.append(this.question, this.messages[seg.index] as SentMessage, piece);
+      } catch (err) {
+        if (err instanceof ChatApiError && err.code === "stream_expired") return this.closeSegment(body.slice(0, from), true);
+        throw err;
+      }
+      seg.appended += piece.length;
+      this.shown[seg.index] += piece;
+      this.onProgress?.(this.state);
+      return true;
+    }
+    if (this.final) return this.closeSegment(body.slice(0, from));
+    return false;
+  }
+
+  /** Stops the open stream (closing a code fence it left open); the next piece opens a new message. */
+  private async closeSegment(upTo: string, alreadyStopped = false): Promise<boolean> {
+    const seg = this.native as NativeSegment;
+    const open = openFenceAt(upTo);
+    const closing = open ? `\n${closingFence(open)}` : undefined;
+    if (!alreadyStopped) {
+      try {
+        await this.adapter.stream?.stop(this.question, this.messages[seg.index] as SentMessage, closing);
+      } catch (err) {
+        if (!(err instanceof ChatApiError && err.code === "stream_expired")) throw err;
+      }
+    }
+    if (closing) this.shown[seg.index] += closing;
+    this.nativeEnd = seg.start + seg.appended;
+    this.native = undefined;
+    this.onProgress?.(this.state);
+    const bodyDone = this.final && this.nativeEnd >= this.adapter.render(this.text).length;
+    return !bodyDone;
+  }
+}
+
+/** The longest prefix of `text` within `room` that ends at a line break (or all of it when it fits). */
+function fit(text: string, room: number, final: boolean): string {
+  if (text.length <= room) return text;
+  const cut = text.lastIndexOf("\n", room - 1);
+  if (cut > 0) return text.slice(0, cut + 1);
+  return final || room > 0 ? text.slice(0, Math.max(room, 0)) : "";
+}

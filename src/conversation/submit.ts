@@ -1,0 +1,24 @@
+import type { Question, ThreadRef } from "../chat/types.ts";
+import type { Env } from "../config.ts";
+import type { SubmitResult } from "./conversation-object.ts";
+
+/** The name of a thread's conversation object: one per platform, workspace, channel and thread. */
+export function conversationName(thread: ThreadRef): string {
+  return `${thread.platform}:${thread.workspaceId}:${thread.channelId}:${thread.threadId}`;
+}
+
+interface ConversationRpc {
+  submit(question: Question): Promise<SubmitResult>;
+  cancel(questionId?: string): Promise<boolean>;
+}
+
+/** The stub of a thread's conversation object. */
+export function conversationFor(env: Env, thread: ThreadRef): ConversationRpc {
+  const ns = env.CONVERSATIONS;
+  return ns.get(ns.idFromName(conversationName(thread))) as unknown as ConversationRpc;
+}
+
+/** Hands a question to its conversation object with one RPC; dedupe, queueing and answering happen there. */
+export function submitQuestion(env: Env, question: Question): Promise<SubmitResult> {
+  return conversationFor(env, question.thread).submit(question);
+}
