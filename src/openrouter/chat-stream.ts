@@ -1,0 +1,344 @@
+import { createParser } from "eventsource-parser";
+import {
+  errorFromBody,
+  errorFromResponse,
+  formatDuration,
+  OpenRouterError,
+  type OpenRouterErrorBody,
+} from "./openrouter-error.ts";
+import type { ChatRequest, Citation, ModelInfo, StreamEvent, Usage } from "./types.ts";
+
+export interface StreamChatOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** The catalog entry of `req.model`; undefined when the catalog does not know it. */
+  model: ModelInfo | undefined;
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+  /** Longest wait for the first text, reasoning or citation. Deep research thinks for many minutes. */
+  firstOutputTimeoutMs?: number;
+  /** Longest silence (keep-alives do not count) once output has started. */
+  idleTimeoutMs?: number;
+  referer?: string;
+  title?: string;
+}
+
+const FIRST_OUTPUT_TIMEOUT_MS = 20 * 60_000;
+const IDLE_TIMEOUT_MS = 3 * 60_000;
+const DEFAULT_REFERER = "https://github.com/quarry-bot/quarry";
+const DEFAULT_TITLE = "Quarry";
+
+/** The JSON body for `POST /chat/completions`, with only the parameters the model takes. */
+export function chatRequestBody(
+  req: ChatRequest,
+  model: ModelInfo | undefined,
+): Record<string, unknown> {
+  const lists = (param: string) => model?.supportedParameters.includes(param) ?? false;
+  const body: Record<string, unknown> = {
+    model: req.model,
+    messages: req.messages,
+    stream: true,
+    // Deprecated upstream (usage now always arrives) but harmless, and older deployments need it.
+    usage: { include: true },
+  };
+  if (req.user) body.user = req.user;
+  if (req.maxTokens !== undefined && (!model || lists("max_tokens"))) {
+    body.max_tokens = Math.min(
+      req.maxTokens,
+      model?.maxCompletionTokens ?? Number.POSITIVE_INFINITY,
+    );
+  }
+  // `supported_parameters` overstates: deep-research models list temperature but reject it.
+  const deepResearch = /deep-research/i.test(req.model);
+  if (req.temperature !== undefined && lists("temperature") && !deepResearch) {
+    body.temperature = req.temperature;
+  }
+  if (
+    req.effort &&
+    lists("reasoning") &&
+    (!model?.supportedEfforts || model.supportedEfforts.includes(req.effort))
+  ) {
+    body.reasoning = { effort: req.effort };
+  }
+  return body;
+}
+
+/**
+ * Streams one chat completion. Yields keep-alives, text, reasoning, new citations, usage and
+ * a final `done`; throws `OpenRouterError` for HTTP errors, in-band errors, an early end and
+ * a stall, and the abort reason when `opts.signal` fires.
+ */
+export async function* streamChat(
+  req: ChatRequest,
+  opts: StreamChatOptions,
+): AsyncGenerator<StreamEvent> {
+  opts.signal?.throwIfAborted();
+  const guard = new Watchdog(
+    req.model,
+    opts.firstOutputTimeoutMs ?? FIRST_OUTPUT_TIMEOUT_MS,
+    opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+    opts.signal,
+  );
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let finished = false;
+  try {
+    const response = await guard.race(send(req, opts, guard.controller.signal));
+    if (!response.ok) throw await guard.race(errorFromResponse(response, req.model));
+    if (response.headers.get("Content-Type")?.includes("application/json")) {
+      throw await guard.race(jsonBodyError(response, req.model));
+    }
+    if (!response.body) throw earlyEnd(req.model);
+    reader = response.body.getReader();
+
+    const state = new ChunkReader(req.model, response.headers.get("X-Generation-Id") ?? undefined);
+    const parser = createParser({
+      onComment: () => state.events.push({ type: "keepalive" }),
+      onEvent: (message) => state.read(message.data),
+    });
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { done, value } = await guard.race(reader.read());
+      parser.feed(done ? decoder.decode() : decoder.decode(value, { stream: true }));
+      if (done) parser.reset({ consume: true });
+      for (const event of state.events.splice(0)) {
+        if (event.type !== "keepalive" && event.type !== "usage") guard.output();
+        yield event;
+      }
+      if (state.error) throw state.error;
+      if (state.sawDone || done) break;
+    }
+    if (!state.sawDone && !state.finishReason) throw earlyEnd(req.model);
+    finished = true;
+    yield { type: "done", finishReason: state.finishReason, generationId: state.generationId };
+  } finally {
+    guard.dispose();
+    // Aborting stops processing and billing upstream; only when the answer did not finish.
+    if (!finished) guard.controller.abort();
+    reader?.cancel().catch(() => {});
+  }
+}
+
+async function send(
+  req: ChatRequest,
+  opts: StreamChatOptions,
+  signal: AbortSignal,
+): Promise<Response> {
+  const fetchFn = opts.fetch ?? globalThis.fetch;
+  const title = opts.title ?? DEFAULT_TITLE;
+  try {
+    return await fetchFn(`${opts.baseUrl}/chat/completions`, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${opts.apiKey}`,
+        "Content-Type": "application/json",
+        Accept: "text/event-stream",
+        "HTTP-Referer": opts.referer ?? DEFAULT_REFERER,
+        "X-OpenRouter-Title": title,
+        // The older name of the same attribution header; some OpenRouter paths still read only it.
+        "X-Title": title,
+      },
+      body: JSON.stringify(chatRequestBody(req, opts.model)),
+      signal,
+    });
+  } catch (cause) {
+    if (signal.aborted) throw signal.reason;
+    throw new OpenRouterError("network", "OpenRouter could not be reached", {
+      retryable: true,
+      model: req.model,
+      cause,
+    });
+  }
+}
+
+/** A 200 with a JSON body instead of SSE carries an error object (or nothing we can stream). */
+async function jsonBodyError(response: Response, model: string): Promise<OpenRouterError> {
+  const body = (await response.json().catch(() => undefined)) as
+    | { error?: OpenRouterErrorBody }
+    | undefined;
+  return body?.error ? errorFromBody(0, body.error, { model }) : earlyEnd(model);
+}
+
+function earlyEnd(model: string): OpenRouterError {
+  return new OpenRouterError("stream_error", "OpenRouter: the stream ended early", {
+    retryable: true,
+    model,
+  });
+}
+
+/**
+ * Aborts the request when nothing but keep-alives arrived for too long, or when the caller's
+ * signal fires. Keep-alives prove the connection lives, not that the model makes progress.
+ */
+class Watchdog {
+  readonly controller = new AbortController();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private fail!: (reason: unknown) => void;
+  private readonly interrupted = new Promise<never>((_, reject) => {
+    this.fail = reject;
+  });
+  private started = false;
+  private readonly onAbort = () =>
+    this.stop(this.signal?.reason ?? new DOMException("The operation was aborted", "AbortError"));
+
+  constructor(
+    private readonly model: string,
+    firstOutputMs: number,
+    private readonly idleMs: number,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.interrupted.catch(() => {});
+    this.arm(firstOutputMs);
+    if (signal?.aborted) this.onAbort();
+    else signal?.addEventListener("abort", this.onAbort);
+  }
+
+  race<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.interrupted]);
+  }
+
+  /** Text, reasoning or a citation arrived: from now on the idle deadline applies. */
+  output(): void {
+    this.started = true;
+    this.arm(this.idleMs);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener("abort", this.onAbort);
+  }
+
+  private arm(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      const wait = formatDuration(ms);
+      const message = this.started
+        ? `OpenRouter sent nothing for ${wait} after the answer started`
+        : `OpenRouter sent only keep-alives for ${wait}, no output`;
+      this.stop(
+        new OpenRouterError("stall", message, {
+          retryable: true,
+          model: this.model,
+          silentForMs: ms,
+        }),
+      );
+    }, ms);
+  }
+
+  private stop(reason: unknown): void {
+    clearTimeout(this.timer);
+    this.fail(reason);
+    this.controller.abort(reason);
+  }
+}
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null;
+const nonEmpty = (value: unknown): value is string => typeof value === "string" && value !== "";
+
+/** Turns SSE `data` payloads into stream events; remembers what `done` needs. */
+class ChunkReader {
+  readonly events: StreamEvent[] = [];
+  error: OpenRouterError | undefined;
+  sawDone = false;
+  finishReason: string | undefined;
+  private readonly seenUrls = new Set<string>();
+
+  constructor(
+    private readonly model: string,
+    public generationId: string | undefined,
+  ) {}
+
+  read(data: string): void {
+    if (this.error || this.sawDone) return;
+    if (data.trim() === "[DONE]") {
+      this.sawDone = true;
+      return;
+    }
+    let chunk: unknown;
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      return; // A garbled line is not worth losing the answer over.
+    }
+    if (!isObject(chunk)) return;
+    if (!this.generationId && nonEmpty(chunk.id)) this.generationId = chunk.id;
+    const choice =
+      Array.isArray(chunk.choices) && isObject(chunk.choices[0]) ? chunk.choices[0] : undefined;
+    if (choice) this.readChoice(choice);
+    if (isObject(chunk.usage)) this.events.push({ type: "usage", usage: readUsage(chunk.usage) });
+    if (isObject(chunk.error)) {
+      this.error = errorFromBody(0, chunk.error as OpenRouterErrorBody, { model: this.model });
+    } else if (choice?.finish_reason === "error") {
+      this.error = new OpenRouterError(
+        "stream_error",
+        "OpenRouter: the provider ended the answer with an error",
+        {
+          retryable: true,
+          model: this.model,
+        },
+      );
+    }
+  }
+
+  private readChoice(choice: Json): void {
+    const delta = isObject(choice.delta) ? choice.delta : {};
+    // `reasoning` and `reasoning_details` carry the same text; show one.
+    if (typeof delta.reasoning === "string") {
+      if (delta.reasoning) this.events.push({ type: "reasoning", text: delta.reasoning });
+    } else if (Array.isArray(delta.reasoning_details)) {
+      const text = delta.reasoning_details
+        .map((d) =>
+          isObject(d) ? (nonEmpty(d.text) ? d.text : nonEmpty(d.summary) ? d.summary : "") : "",
+        )
+        .join("");
+      if (text) this.events.push({ type: "reasoning", text });
+    }
+    if (nonEmpty(delta.content)) this.events.push({ type: "text", text: delta.content });
+    const message = isObject(choice.message) ? choice.message : {};
+    const annotations = [delta.annotations, message.annotations, choice.annotations].flatMap((a) =>
+      Array.isArray(a) ? a : [],
+    );
+    const fresh = annotations
+      .map(readCitation)
+      .filter((c): c is Citation => !!c && this.isNew(c.url));
+    if (fresh.length) this.events.push({ type: "citations", citations: fresh });
+    if (nonEmpty(choice.finish_reason)) this.finishReason = choice.finish_reason;
+  }
+
+  private isNew(url: string): boolean {
+    if (this.seenUrls.has(url)) return false;
+    this.seenUrls.add(url);
+    return true;
+  }
+}
+
+function readCitation(annotation: unknown): Citation | undefined {
+  if (!isObject(annotation) || annotation.type !== "url_citation") return undefined;
+  // Some providers put the fields on the annotation itself instead of under `url_citation`.
+  const c = isObject(annotation.url_citation) ? annotation.url_citation : annotation;
+  if (!nonEmpty(c.url)) return undefined;
+  const citation: Citation = { url: c.url };
+  if (nonEmpty(c.title)) citation.title = c.title;
+  if (nonEmpty(c.content)) citation.content = c.content;
+  if (typeof c.start_index === "number") citation.startIndex = c.start_index;
+  if (typeof c.end_index === "number") citation.endIndex = c.end_index;
+  return citation;
+}
+
+function readUsage(raw: Json): Usage {
+  const num = (value: unknown) =>
+    typeof value === "number" && Number.isFinite(value) ? value : undefined;
+  const details = isObject(raw.completion_tokens_details) ? raw.completion_tokens_details : {};
+  const tools = isObject(raw.server_tool_use) ? raw.server_tool_use : {};
+  const usage: Usage = {
+    promptTokens: num(raw.prompt_tokens) ?? 0,
+    completionTokens: num(raw.completion_tokens) ?? 0,
+  };
+  const reasoningTokens = num(details.reasoning_tokens);
+  const cost = num(raw.cost);
+  const webSearches = num(tools.web_search_requests) ?? num(raw.web_search_requests);
+  if (reasoningTokens !== undefined) usage.reasoningTokens = reasoningTokens;
+  if (cost !== undefined) usage.cost = cost;
+  if (webSearches !== undefined) usage.webSearches = webSearches;
+  return usage;
+}
