@@ -1,0 +1,300 @@
+/**
+ * Everything Slack POSTs to `/slack/events`, parsed after the signature check: Events API
+ * JSON (incl. `url_verification`), slash commands (form body) and interactivity
+ * (`payload=` form field). Anything else is a `BadRequestError`.
+ */
+import { z } from "zod";
+import type { Question, Trigger } from "../../src/chat/types.ts";
+import { BadRequestError } from "../../src/errors.ts";
+import { slackTextToPlain } from "./format.ts";
+
+const SlackFileSchema = z.looseObject({
+  id: z.string().optional(),
+  name: z.string().optional(),
+  mimetype: z.string().optional(),
+});
+
+/** The inner `event` of an `event_callback`: `app_mention` or `message` (any subtype). */
+export const SlackMessageEventSchema = z.looseObject({
+  type: z.string(),
+  channel: z.string(),
+  ts: z.string(),
+  event_ts: z.string().optional(),
+  user: z.string().optional(),
+  text: z.string().optional(),
+  thread_ts: z.string().optional(),
+  bot_id: z.string().optional(),
+  subtype: z.string().optional(),
+  /** `channel`, `group`, `im` or `mpim`; `message.*` events carry it, `app_mention` does not. */
+  channel_type: z.string().optional(),
+  hidden: z.boolean().optional(),
+  /** The author's team (differs from the envelope's in Slack Connect channels). */
+  team: z.string().optional(),
+  user_team: z.string().optional(),
+  files: z.array(SlackFileSchema).optional(),
+});
+export type SlackMessageEvent = z.infer<typeof SlackMessageEventSchema>;
+
+const EventCallbackSchema = z.object({
+  type: z.literal("event_callback"),
+  team_id: z.string().min(1),
+  event_id: z.string().min(1),
+  event: SlackMessageEventSchema,
+  authorizations: z.array(z.looseObject({ user_id: z.string().optional() })).optional(),
+  authed_users: z.array(z.string()).optional(),
+});
+
+const UrlVerificationSchema = z.object({
+  type: z.literal("url_verification"),
+  challenge: z.string().min(1),
+});
+
+const CommandSchema = z.object({
+  command: z.string().startsWith("/"),
+  text: z.string().default(""),
+  user_id: z.string().min(1),
+  user_name: z.string().default(""),
+  channel_id: z.string().min(1),
+  team_id: z.string().min(1),
+  response_url: z.url(),
+  trigger_id: z.string().min(1),
+});
+
+/** Interactivity payload (`block_actions`, `view_submission`, shortcuts, …): kept loose, keyed on `type`. */
+export const SlackInteractionPayloadSchema = z.looseObject({
+  type: z.string().min(1),
+  user: z
+    .looseObject({ id: z.string(), name: z.string().optional(), team_id: z.string().optional() })
+    .optional(),
+  team: z.looseObject({ id: z.string() }).nullish(),
+  channel: z.looseObject({ id: z.string() }).nullish(),
+  trigger_id: z.string().optional(),
+  response_url: z.string().optional(),
+  actions: z
+    .array(z.looseObject({ action_id: z.string().optional(), value: z.string().optional() }))
+    .optional(),
+});
+export type SlackInteractionPayload = z.infer<typeof SlackInteractionPayloadSchema>;
+
+export interface SlackEventInbound {
+  kind: "event";
+  eventId: string;
+  /** `X-Slack-Retry-Num` when Slack is redelivering (dedupe still keys on `eventId`). */
+  retryNum?: number;
+  teamId: string;
+  /** Our bot's user id, from `authorizations[0].user_id` (or the legacy `authed_users`). */
+  botUserId?: string;
+  event: SlackMessageEvent;
+}
+
+export interface SlackCommand {
+  kind: "command";
+  command: string;
+  /** As typed, with Slack's `&amp;`/`&lt;`/`&gt;` escaping still in place. */
+  text: string;
+  userId: string;
+  userName: string;
+  channelId: string;
+  teamId: string;
+  responseUrl: string;
+  triggerId: string;
+}
+
+export type SlackInbound =
+  | { kind: "url_verification"; challenge: string }
+  | SlackEventInbound
+  | SlackCommand
+  | { kind: "interaction"; payload: SlackInteractionPayload };
+
+function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
+  throw new BadRequestError(`Malformed Slack ${what}${where}: ${issue?.message ?? "invalid"}`);
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequestError(`Slack ${what} is not valid JSON`);
+  }
+}
+
+function parseRetryNum(value: string | null | undefined): number | undefined {
+  return value && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+function parseEventsApi(rawBody: string, retryNum?: string | null): SlackInbound {
+  const body = parseJson(rawBody, "request body");
+  const type = typeof body === "object" && body !== null && "type" in body ? body.type : undefined;
+  if (type === "url_verification") {
+    return {
+      kind: "url_verification",
+      challenge: check(UrlVerificationSchema, body, "url_verification").challenge,
+    };
+  }
+  if (type !== "event_callback")
+    throw new BadRequestError(`Unsupported Slack request type: ${String(type)}`);
+  const envelope = check(EventCallbackSchema, body, "event");
+  return {
+    kind: "event",
+    eventId: envelope.event_id,
+    retryNum: parseRetryNum(retryNum),
+    teamId: envelope.team_id,
+    botUserId: envelope.authorizations?.[0]?.user_id ?? envelope.authed_users?.[0],
+    event: envelope.event,
+  };
+}
+
+function parseForm(rawBody: string): SlackInbound {
+  const form = new URLSearchParams(rawBody);
+  const payload = form.get("payload");
+  if (payload !== null) {
+    const parsed = parseJson(payload, "interaction payload");
+    return {
+      kind: "interaction",
+      payload: check(SlackInteractionPayloadSchema, parsed, "interaction payload"),
+    };
+  }
+  if (!form.has("command"))
+    throw new BadRequestError("Slack form body is neither a slash command nor an interaction");
+  const c = check(CommandSchema, Object.fromEntries(form), "slash command");
+  return {
+    kind: "command",
+    command: c.command,
+    text: c.text,
+    userId: c.user_id,
+    userName: c.user_name,
+    channelId: c.channel_id,
+    teamId: c.team_id,
+    responseUrl: c.response_url,
+    triggerId: c.trigger_id,
+  };
+}
+
+/**
+ * Parses a verified Slack request body. `retryNum` is the `X-Slack-Retry-Num` header.
+ * Throws `BadRequestError` for bad JSON or forms, missing fields and unknown types.
+ */
+export function parseSlackRequest(
+  contentType: string,
+  rawBody: string,
+  opts: { retryNum?: string | null } = {},
+): SlackInbound {
+  const type = contentType.split(";")[0]?.trim().toLowerCase();
+  if (type === "application/json") return parseEventsApi(rawBody, opts.retryNum);
+  if (type === "application/x-www-form-urlencoded") return parseForm(rawBody);
+  throw new BadRequestError(`Unsupported Slack content type: ${contentType || "(none)"}`);
+}
+
+/** The triggers a Slack event can carry (`/ask` is `command`, built by `slackCommandToQuestion`). */
+export type SlackTrigger = Extract<Trigger, "mention" | "followup" | "dm">;
+
+export type SlackEventDecision =
+  | { kind: "ignore"; reason: string }
+  | { kind: "question"; trigger: SlackTrigger; question: Question };
+
+/** Subtypes that are still a person asking something; every other subtype (edits, joins, bot posts) is not. */
+const ANSWERABLE_SUBTYPES = new Set(["file_share", "thread_broadcast"]);
+
+/**
+ * Decides whether an event is a question for the bot. The id is `slack:{channel}:{ts}`, so
+ * the `app_mention` and the `message.*` event of one message give the same question
+ * (and the conversation object answers it once). A thread reply without a mention is a
+ * `followup`: the core answers it only in a thread it already answered.
+ */
+export function slackEventToQuestion(
+  inbound: SlackEventInbound,
+  receivedAt = Date.now(),
+): SlackEventDecision {
+  const { event, botUserId } = inbound;
+  const ignore = (reason: string): SlackEventDecision => ({ kind: "ignore", reason });
+  if (event.type !== "message" && event.type !== "app_mention")
+    return ignore(`event type ${event.type}`);
+  if (event.hidden) return ignore("hidden message event");
+  if (event.subtype && !ANSWERABLE_SUBTYPES.has(event.subtype))
+    return ignore(`message subtype ${event.subtype}`);
+  // Any bot, ours included: answering other bots invites loops.
+  if (event.bot_id) return ignore("message from a bot");
+  if (!event.user) return ignore("message without an author");
+  if (botUserId && event.user === botUserId) return ignore("our own message");
+
+  const raw = event.text ?? "";
+  const ownMention = botUserId ? new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`, "g") : undefined;
+  const inThread = event.thread_ts !== undefined && event.thread_ts !== event.ts;
+  let trigger: SlackTrigger;
+  if (event.type === "app_mention") trigger = "mention";
+  else if (event.channel_type === "im") trigger = "dm";
+  else if (ownMention?.test(raw)) trigger = "mention";
+  else if (inThread) trigger = "followup";
+  else return ignore("top-level channel message without a mention");
+
+  // Without our id, an app_mention still starts with the mention that addressed us.
+  const stripped = ownMention ? raw.replace(ownMention, " ") : raw.replace(/^\s*<@[^>]+>/, " ");
+  const text = slackTextToPlain(stripped)
+    .replace(/[ \t]+/g, " ")
+    .trim();
+  if (!text && !event.files?.length && !inThread) return ignore("empty message");
+
+  const channelType = event.channel_type ?? (event.channel.startsWith("D") ? "im" : "channel");
+  return {
+    kind: "question",
+    trigger,
+    question: {
+      id: slackQuestionId(event.channel, event.ts),
+      thread: {
+        platform: "slack",
+        workspaceId: inbound.teamId,
+        channelId: event.channel,
+        threadId: event.thread_ts ?? event.ts,
+      },
+      text,
+      trigger,
+      user: { id: event.user },
+      messageId: event.ts,
+      receivedAt,
+      delivery: {
+        recipientUserId: event.user,
+        recipientTeamId: event.user_team ?? event.team ?? inbound.teamId,
+        channelType,
+      },
+    },
+  };
+}
+
+/** Dedupe key of the question asked by the Slack message `ts` in `channel`. */
+export function slackQuestionId(channel: string, ts: string): string {
+  return `slack:${channel}:${ts}`;
+}
+
+/**
+ * The question of an `/ask`, once the route has posted it visibly (`postedTs`): it is
+ * answered in the thread of that post, and history starts there.
+ */
+export function slackCommandToQuestion(
+  command: SlackCommand,
+  postedTs: string,
+  receivedAt = Date.now(),
+): Question {
+  return {
+    id: slackQuestionId(command.channelId, postedTs),
+    thread: {
+      platform: "slack",
+      workspaceId: command.teamId,
+      channelId: command.channelId,
+      threadId: postedTs,
+    },
+    text: slackTextToPlain(command.text).trim(),
+    trigger: "command",
+    user: { id: command.userId, name: command.userName || undefined },
+    messageId: postedTs,
+    receivedAt,
+    delivery: {
+      recipientUserId: command.userId,
+      recipientTeamId: command.teamId,
+      channelType: command.channelId.startsWith("D") ? "im" : "channel",
+    },
+  };
+}
