@@ -14,6 +14,9 @@ export default defineConfig({
           OPENROUTER_BASE_URL: "https://openrouter.test/api/v1",
           SLACK_API_URL: "https://slack.test/api",
           DISCORD_API_URL: "https://discord.test/api/v10",
+          // Fakes answer at once; short watchdogs make the stall tests quick.
+          FIRST_OUTPUT_TIMEOUT_SECONDS: "3",
+          IDLE_TIMEOUT_SECONDS: "2",
         },
       },
     }),

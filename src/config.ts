@@ -16,6 +16,10 @@ export interface Env {
   SLACK_API_URL?: string;
   DISCORD_API_URL?: string;
   DEFAULT_MODEL?: string;
+  /** Seconds a model may think before anything but keep-alives arrives (default 1200). */
+  FIRST_OUTPUT_TIMEOUT_SECONDS?: string;
+  /** Seconds a started answer may go silent (default 180). */
+  IDLE_TIMEOUT_SECONDS?: string;
 }
 
 export interface SlackConfig {
@@ -35,6 +39,8 @@ export interface OpenRouterConfig {
   apiKey: string;
   baseUrl: string;
   defaultModel: string;
+  firstOutputTimeoutMs: number;
+  idleTimeoutMs: number;
 }
 
 const DEFAULTS = {
@@ -84,7 +90,17 @@ export function openRouterConfig(env: Env): OpenRouterConfig {
     apiKey: env.OPENROUTER_API_KEY.trim(),
     baseUrl: trimSlash(env.OPENROUTER_BASE_URL || DEFAULTS.OPENROUTER_BASE_URL),
     defaultModel: env.DEFAULT_MODEL || DEFAULTS.DEFAULT_MODEL,
+    firstOutputTimeoutMs: seconds(env, "FIRST_OUTPUT_TIMEOUT_SECONDS", 1200) * 1000,
+    idleTimeoutMs: seconds(env, "IDLE_TIMEOUT_SECONDS", 180) * 1000,
   };
+}
+
+function seconds(env: Env, name: "FIRST_OUTPUT_TIMEOUT_SECONDS" | "IDLE_TIMEOUT_SECONDS", fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(name, `must be a positive number of seconds, not "${raw}"`);
+  return value;
 }
 
 export function isOff<T extends object>(config: T | { off: string }): config is { off: string } {

@@ -25,11 +25,6 @@ export interface AnswerDeps {
   /** Saves what the thread shows and the text so far (the object's SQLite). */
   checkpoint(cp: Checkpoint): void;
   now?: () => number;
-  /** Overrides the adapter's edit cadence (tuning and tests). */
-  intervalMs?: number;
-  /** Overrides OpenRouter watchdogs (tests). */
-  firstOutputTimeoutMs?: number;
-  idleTimeoutMs?: number;
 }
 
 /** How often the progress line ticks while the model thinks. */
@@ -51,7 +46,6 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     adapter,
     question: q,
     state: row.checkpoint ? { messages: row.checkpoint.messages, shown: row.checkpoint.shown } : undefined,
-    intervalMs: deps.intervalMs,
     now,
     onProgress: (s) => deps.checkpoint({ ...s, text, startedAt, model: row.checkpoint?.model }),
   });
@@ -126,8 +120,8 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
         apiKey: or.apiKey,
         model,
         signal: deps.signal,
-        firstOutputTimeoutMs: deps.firstOutputTimeoutMs,
-        idleTimeoutMs: deps.idleTimeoutMs,
+        firstOutputTimeoutMs: or.firstOutputTimeoutMs,
+        idleTimeoutMs: or.idleTimeoutMs,
       },
     );
     text = "";
@@ -169,7 +163,12 @@ function clearTimers(...timers: ReturnType<typeof setInterval>[]): void {
 async function historyOrQuestion(adapter: ChatAdapter, q: Question): Promise<HistoryEntry[]> {
   try {
     const history = await adapter.fetchHistory(q);
-    if (history.length) return history;
+    // The question is always the asker's, even where the bot posted it for them (`/ask`).
+    const own = (e: HistoryEntry) => e.id === q.messageId;
+    if (history.some(own)) {
+      return history.map((e) => (own(e) ? { ...e, fromBot: false, author: q.user, text: q.text || e.text } : e));
+    }
+    if (history.length) return [...history, { id: q.messageId ?? q.id, author: q.user, fromBot: false, text: q.text }];
   } catch (err) {
     console.warn(`history unavailable for ${q.id}: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -1,0 +1,155 @@
+import { describe, expect, it } from "vitest";
+import { ReplyWriter } from "../src/answer/reply-writer.ts";
+import { ChatApiError } from "../src/errors.ts";
+import { MemoryAdapter, sampleQuestion } from "./support/memory-adapter.ts";
+
+/** A virtual clock: sleeping advances it instantly, so cadence is checked without waiting. */
+function virtualClock() {
+  let t = 1_000_000;
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+      await Promise.resolve();
+    },
+  };
+}
+
+function paragraphs(n: number, size = 120): string {
+  return Array.from({ length: n }, (_, i) => `Paragraph ${i}: ${"x".repeat(size)}`).join("\n\n");
+}
+
+describe("ReplyWriter (post and edit)", () => {
+  it("never calls the platform faster than the edit interval", async () => {
+    const clock = virtualClock();
+    const adapter = new MemoryAdapter(500, 1000, clock.now);
+    const writer = new ReplyWriter({ adapter, question: sampleQuestion, ...clock });
+    let text = "";
+    for (let i = 0; i < 40; i++) {
+      text += `word${i} `;
+      writer.update(text, "⏳ working");
+      await clock.sleep(100);
+    }
+    await writer.finish(text, "");
+    const times = adapter.calls.filter((c) => c.op !== "working").map((c) => c.at);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000);
+    expect(adapter.thread()).toEqual([text]);
+  });
+
+  it("continues a long answer in new messages, each within the limit, code fences balanced", async () => {
+    const clock = virtualClock();
+    const adapter = new MemoryAdapter(500, 1000, clock.now);
+    const writer = new ReplyWriter({ adapter, question: sampleQuestion, ...clock });
+    const code = `\`\`\`ts\n${Array.from({ length: 40 }, (_, i) => `const v${i} = ${i};`).join("\n")}\n\`\`\``;
+    const text = `${paragraphs(3)}\n\n${code}\n\n${paragraphs(3)}`;
+    for (let i = 100; i < text.length; i += 150) writer.update(text.slice(0, i), "⏳ writing");
+    await writer.finish(text, "");
+    const thread = adapter.thread();
+    expect(thread.length).toBeGreaterThan(3);
+    for (const m of thread) {
+      expect(m.length).toBeLessThanOrEqual(500);
+      expect((m.match(/^```/gm) ?? []).length % 2).toBe(0);
+    }
+    expect(thread.join("").replace(/\n```\n?```ts\n/g, "\n").replace(/\s+/g, "")).toContain(
+      text.replace(/\s+/g, "").slice(0, 200),
+    );
+  });
+
+  it("waits out Retry-After on a rate limit and still shows the final text", async () => {
+    const clock = virtualClock();
+    const adapter = new MemoryAdapter(500, 1000, clock.now);
+    adapter.failures.edit = [new ChatApiError("rate_limited", "429", { retryAfterMs: 7000, retryable: true })];
+    const writer = new ReplyWriter({ adapter, question: sampleQuestion, ...clock });
+    writer.update("", "⏳ thinking");
+    await clock.sleep(10);
+    await writer.finish("The answer.", "");
+    const edits = adapter.calls.filter((c) => c.op === "edit");
+    expect(edits).toHaveLength(2);
+    expect(edits[1]!.at - edits[0]!.at).toBeGreaterThanOrEqual(7000);
+    expect(adapter.thread()).toEqual(["The answer."]);
+  });
+
+  it("gives up after repeated non-retryable failures and reports the error", async () => {
+    const clock = virtualClock();
+    const adapter = new MemoryAdapter(500, 1000, clock.now);
+    adapter.failures.post = [new ChatApiError("channel_not_found", "gone", { retryable: false })];
+    const writer = new ReplyWriter({ adapter, question: sampleQuestion, ...clock });
+    await expect(writer.finish("text", "")).rejects.toThrow("gone");
+  });
+
+  it("neutralises mentions through the adapter's render in every message", async () => {
+    const clock = virtualClock();
+    const adapter = new MemoryAdapter(500, 1000, clock.now);
+    const writer = new ReplyWriter({ adapter, question: sampleQuestion, ...clock });
+    await writer.finish("Hello @everyone", "");
+    expect(adapter.thread()[0]).not.toContain("@everyone");
+  });
+});
+
+describe("ReplyWriter (native streaming)", () => {
+  it("keeps the first message as a status header and streams the answer below it, line by line", async () => {
+    const clock = virtualClock();
+    const adapter = new MemoryAdapter(500, 1000, clock.now);
+    adapter.enableNativeStream();
+    const writer = new ReplyWriter({ adapter, question: sampleQuestion, ...clock });
+    writer.update("", "⏳ thinking");
+    await clock.sleep(1500);
+    writer.update("First line\nsecond li", "✍️ writing");
+    await clock.sleep(3000);
+    await writer.finish("First line\nsecond line\n", "✅ done");
+    expect(adapter.thread()).toEqual(["✅ done", "First line\nsecond line\n"]);
+    const appended = adapter.calls.filter((c) => c.op === "start" || c.op === "append").map((c) => c.text);
+    expect(appended.join("")).toBe("First line\nsecond line\n");
+    // Streamed text is final, so only whole lines are ever appended.
+    for (const piece of appended) expect(piece?.endsWith("\n")).toBe(true);
+    expect(adapter.calls.some((c) => c.op === "stop")).toBe(true);
+  });
+
+  it("rotates to a new streamed message before the size limit, closing and reopening a code fence", async () => {
+    const clock = virtualClock();
+    const adapter = new MemoryAdapter(500, 1000, clock.now);
+    adapter.enableNativeStream({ maxChars: 200 });
+    const writer = new ReplyWriter({ adapter, question: sampleQuestion, ...clock });
+    writer.update("", "⏳");
+    await clock.sleep(1500);
+    const code = `\`\`\`py\n${Array.from({ length: 30 }, (_, i) => `print(${i})`).join("\n")}\n\`\`\`\n`;
+    await writer.finish(code, "✅");
+    const [, ...answer] = adapter.thread();
+    expect(answer.length).toBeGreaterThan(1);
+    for (const m of answer) {
+      expect(m.length).toBeLessThanOrEqual(200);
+      expect((m.match(/^```/gm) ?? []).length % 2).toBe(0);
+    }
+    expect(answer[1]!.startsWith("```py\n")).toBe(true);
+  });
+
+  it("rotates before the stream's maximum age", async () => {
+    const clock = virtualClock();
+    const adapter = new MemoryAdapter(500, 1000, clock.now);
+    adapter.enableNativeStream({ maxAgeMs: 5000 });
+    const writer = new ReplyWriter({ adapter, question: sampleQuestion, ...clock });
+    writer.update("", "⏳");
+    await clock.sleep(1500);
+    let text = "";
+    for (let i = 0; i < 12; i++) {
+      text += `line ${i}\n`;
+      writer.update(text, "✍️");
+      await clock.sleep(1000);
+    }
+    await writer.finish(text, "✅");
+    expect(adapter.calls.filter((c) => c.op === "start").length).toBeGreaterThan(1);
+    expect(adapter.thread().slice(1).join("")).toBe(text);
+  });
+
+  it("falls back to post and edit when the workspace has no native streaming", async () => {
+    const clock = virtualClock();
+    const adapter = new MemoryAdapter(500, 1000, clock.now);
+    adapter.enableNativeStream({ unsupported: true });
+    const writer = new ReplyWriter({ adapter, question: sampleQuestion, ...clock });
+    writer.update("", "⏳");
+    await clock.sleep(1500);
+    await writer.finish("All of the answer.\n", "");
+    expect(adapter.thread()).toEqual(["All of the answer.\n"]);
+    expect(adapter.calls.filter((c) => c.op === "start")).toHaveLength(1);
+  });
+});

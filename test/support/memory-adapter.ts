@@ -1,0 +1,100 @@
+import type { ChatAdapter, NativeStream } from "../../src/chat/adapter.ts";
+import type { HistoryEntry, Question, SentMessage } from "../../src/chat/types.ts";
+import { ChatApiError } from "../../src/errors.ts";
+
+export interface Call {
+  op: "post" | "edit" | "start" | "append" | "stop" | "working";
+  id?: string;
+  text?: string;
+  at: number;
+}
+
+/** A chat platform in memory: records every call with its time and keeps what each message shows. */
+export class MemoryAdapter implements ChatAdapter {
+  readonly platform = "slack" as const;
+  readonly calls: Call[] = [];
+  readonly shown = new Map<string, string>();
+  readonly order: string[] = [];
+  stream?: NativeStream;
+  history: HistoryEntry[] = [];
+  private nextId = 1;
+  /** Errors to throw on the next calls of an op, in order. */
+  readonly failures: Partial<Record<Call["op"], ChatApiError[]>> = {};
+
+  constructor(
+    readonly maxMessageChars = 500,
+    readonly editIntervalMs = 1000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  enableNativeStream(opts: { maxAgeMs?: number; maxChars?: number; unsupported?: boolean } = {}): void {
+    const self = this;
+    this.stream = {
+      maxAgeMs: opts.maxAgeMs ?? 240_000,
+      maxChars: opts.maxChars ?? 400,
+      async start(_q, text) {
+        self.record("start", undefined, text);
+        if (opts.unsupported) throw new ChatApiError("stream_unsupported", "unknown_method", { platformError: "unknown_method" });
+        return self.create(text);
+      },
+      async append(_q, m, text) {
+        self.record("append", m.id, text);
+        self.shown.set(m.id, (self.shown.get(m.id) ?? "") + text);
+      },
+      async stop(_q, m, text) {
+        self.record("stop", m.id, text);
+        if (text) self.shown.set(m.id, (self.shown.get(m.id) ?? "") + text);
+      },
+    };
+  }
+
+  private record(op: Call["op"], id?: string, text?: string): void {
+    this.calls.push({ op, id, text, at: this.clock() });
+    const err = this.failures[op]?.shift();
+    if (err) throw err;
+  }
+
+  private create(text: string): SentMessage {
+    const id = `m${this.nextId++}`;
+    this.shown.set(id, text);
+    this.order.push(id);
+    return { id };
+  }
+
+  async fetchHistory(_q: Question): Promise<HistoryEntry[]> {
+    return this.history;
+  }
+
+  async post(_q: Question, text: string): Promise<SentMessage> {
+    this.record("post", undefined, text);
+    return this.create(text);
+  }
+
+  async edit(_q: Question, m: SentMessage, text: string): Promise<void> {
+    this.record("edit", m.id, text);
+    this.shown.set(m.id, text);
+  }
+
+  render(markdown: string): string {
+    return markdown.replaceAll("@everyone", "@\u200beveryone");
+  }
+
+  async showWorking(): Promise<void> {
+    this.calls.push({ op: "working", at: this.clock() });
+  }
+
+  /** The thread as a reader sees it. */
+  thread(): string[] {
+    return this.order.map((id) => this.shown.get(id) ?? "");
+  }
+}
+
+export const sampleQuestion: Question = {
+  id: "slack:C1:1700000000.000100",
+  thread: { platform: "slack", workspaceId: "T1", channelId: "C1", threadId: "1700000000.000100" },
+  text: "What is new in HTTP/3?",
+  trigger: "mention",
+  user: { id: "U1", name: "ana" },
+  messageId: "1700000000.000100",
+  receivedAt: 0,
+};
