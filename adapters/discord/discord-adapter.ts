@@ -1,0 +1,173 @@
+/**
+ * The Discord `ChatAdapter`. An `/ask` answer goes out through the interaction webhook
+ * (its deferred `@original`, then followups) while the interaction token lives, then
+ * continues as channel messages with the bot token; a Gateway question is answered
+ * with replies, each chunk replying to the one before so the reply chain holds it all.
+ */
+import type { APIMessage } from "discord-api-types/v10";
+import type { ChatAdapter } from "../../src/chat/adapter.ts";
+import type { Question, SentMessage } from "../../src/chat/types.ts";
+import { ChatApiError } from "../../src/errors.ts";
+import { rememberAsked, rememberConversation } from "./answer-memory.ts";
+import type { DiscordApi } from "./api.ts";
+import { FLAGS } from "./constants.ts";
+import { renderDiscord } from "./format.ts";
+import { fetchDiscordHistory } from "./history.ts";
+
+export { findConversationInKv } from "./answer-memory.ts";
+
+/** Content limit for bot messages (the OpenAPI spec's 4,000 is for Nitro users). */
+const MAX_MESSAGE_CHARS = 2000;
+/** About 5 messages per 5 s per channel are allowed; stay just under. */
+const EDIT_INTERVAL_MS = 1200;
+/** Stop using an interaction token a minute before its 15 minutes run out. */
+const TOKEN_MARGIN_MS = 60_000;
+/** Errors meaning the bot token cannot edit this (webhook) message. */
+const CANNOT_EDIT = new Set([
+  "not_author",
+  "missing_access",
+  "missing_permissions",
+  "unknown_message",
+]);
+
+export interface DiscordAdapterOptions {
+  api: DiscordApi;
+  /** The bot's user id: the application id. */
+  botUserId: string;
+  /** Remembers answers so replies continue their conversation. */
+  kv?: KVNamespace;
+  now?: () => number;
+}
+
+export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
+  const { api, kv } = opts;
+  const now = opts.now ?? Date.now;
+  /** Question id → the last message posted for it, which the next chunk replies to. */
+  const last = new Map<string, SentMessage>();
+  /** Webhook messages the bot token could not edit → the channel messages standing in for them. */
+  const standIns = new Map<string, SentMessage>();
+  /** Threads already remembered in this isolate (KV takes one write per second per key). */
+  const rememberedThreads = new Set<string>();
+
+  const liveToken = (q: Question): string | undefined => {
+    const token = q.delivery?.interactionToken;
+    const expiresAt = Number(q.delivery?.interactionExpiresAt);
+    return q.trigger === "command" && token && expiresAt - TOKEN_MARGIN_MS > now()
+      ? token
+      : undefined;
+  };
+  const channelOf = (q: Question, m?: SentMessage) =>
+    m?.meta?.channelId ?? q.delivery?.channelId ?? q.thread.channelId;
+  const sent = (m: APIMessage, via: "webhook" | "channel", original = false): SentMessage => ({
+    id: m.id,
+    meta: { via, channelId: m.channel_id, ...(original ? { original: "1" } : {}) },
+  });
+
+  /** True when `@original` still shows the deferred "thinking…" state, i.e. nothing answered in it yet. */
+  async function originalIsFree(q: Question, token: string): Promise<boolean> {
+    if (last.has(q.id)) return false;
+    const original = await api.getOriginal(token);
+    return ((original.flags ?? 0) & FLAGS.Loading) !== 0;
+  }
+
+  async function postViaChannel(q: Question, text: string): Promise<SentMessage> {
+    const replyTo = last.get(q.id)?.id ?? q.delivery?.replyTo;
+    const m = await api.createMessage(channelOf(q), {
+      content: text,
+      flags: FLAGS.SuppressEmbeds,
+      ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
+    });
+    return sent(m, "channel");
+  }
+
+  async function post(q: Question, text: string): Promise<SentMessage> {
+    const token = liveToken(q);
+    let message: SentMessage | undefined;
+    if (token) {
+      try {
+        if (await originalIsFree(q, token))
+          message = sent(await api.editOriginal(token, { content: text }), "webhook", true);
+        else
+          message = sent(
+            await api.createFollowup(token, { content: text, flags: FLAGS.SuppressEmbeds }),
+            "webhook",
+          );
+      } catch (err) {
+        // The token died early (or the interaction was deleted): carry on with the bot token.
+        if (!isCode(err, "interaction_expired")) throw err;
+      }
+    }
+    message ??= await postViaChannel(q, text);
+    last.set(q.id, message);
+    return message;
+  }
+
+  async function edit(q: Question, message: SentMessage, text: string): Promise<void> {
+    const target = standIns.get(message.id) ?? message;
+    const token = liveToken(q);
+    if (target.meta?.via === "webhook" && token) {
+      try {
+        if (target.meta.original) await api.editOriginal(token, { content: text });
+        else await api.editFollowup(token, target.id, { content: text });
+        return;
+      } catch (err) {
+        if (!isCode(err, "interaction_expired")) throw err;
+      }
+    }
+    try {
+      await api.editMessage(channelOf(q, target), target.id, { content: text });
+    } catch (err) {
+      if (
+        target.meta?.via !== "webhook" ||
+        !(err instanceof ChatApiError) ||
+        !CANNOT_EDIT.has(err.code)
+      )
+        throw err;
+      // Past the token, some webhook messages (e.g. where the bot cannot see the channel)
+      // refuse bot-token edits: post the text anew, replying to the message it replaces.
+      const created = await api.createMessage(channelOf(q, target), {
+        content: text,
+        flags: FLAGS.SuppressEmbeds,
+        message_reference: { message_id: target.id, fail_if_not_exists: false },
+      });
+      const standIn = sent(created, "channel");
+      standIns.set(message.id, standIn);
+      if (last.get(q.id)?.id === message.id) last.set(q.id, standIn);
+      await rememberAnswer(q, standIn);
+    }
+  }
+
+  async function rememberAnswer(q: Question, message: SentMessage): Promise<void> {
+    if (!kv) return;
+    const writes = [rememberConversation(kv, message.id, q.thread)];
+    if (q.trigger === "command") {
+      writes.push(
+        rememberAsked(kv, message.id, { id: q.messageId ?? q.id, user: q.user, text: q.text }),
+      );
+    }
+    const threadChannel = q.delivery?.inThread === "1" ? q.delivery.channelId : undefined;
+    if (threadChannel && !rememberedThreads.has(threadChannel)) {
+      rememberedThreads.add(threadChannel);
+      // Later messages in this thread are follow-ups of this conversation.
+      writes.push(rememberConversation(kv, threadChannel, q.thread));
+    }
+    await Promise.all(writes);
+  }
+
+  return {
+    platform: "discord",
+    maxMessageChars: MAX_MESSAGE_CHARS,
+    editIntervalMs: EDIT_INTERVAL_MS,
+    fetchHistory: (q) => fetchDiscordHistory({ api, botUserId: opts.botUserId, kv }, q),
+    post,
+    edit,
+    render: renderDiscord,
+    // Typing lasts about 10 s; the core calls this again while it waits.
+    showWorking: (q) => api.triggerTyping(channelOf(q)),
+    rememberAnswer,
+  };
+}
+
+function isCode(err: unknown, code: string): boolean {
+  return err instanceof ChatApiError && err.code === code;
+}

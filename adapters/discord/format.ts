@@ -1,0 +1,146 @@
+/**
+ * Discord renders most markdown natively; what it lacks (tables, headings below `###`)
+ * is rewritten, and mention syntax is broken with a zero-width space so that neither a
+ * ping nor a mention pill can come out of a model's text.
+ */
+
+const ZWSP = "\u200b";
+const FENCE_OPEN = /^\s{0,3}(`{3,}|~{3,})/;
+const TABLE_SEPARATOR = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+
+/** The model's markdown as Discord message content. */
+export function renderDiscord(markdown: string): string {
+  const lines = markdown.split("\n");
+  const out: string[] = [];
+  let fence: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (fence) {
+      out.push(line);
+      if (closesFence(line, fence)) fence = undefined;
+      continue;
+    }
+    const open = FENCE_OPEN.exec(line);
+    if (open) {
+      fence = open[1];
+      out.push(line);
+      continue;
+    }
+    const end = tableEnd(lines, i);
+    if (end > i) {
+      out.push(...tableAsCode(lines.slice(i, end)));
+      i = end - 1;
+      continue;
+    }
+    out.push(neutralizeOutsideCode(smallHeading(line)));
+  }
+  return out.join("\n");
+}
+
+/** Inserts a zero-width space after `@` in `@everyone`, `@here`, `<@id>`, `<@!id>` and `<@&id>`. */
+export function neutralizeDiscordMentions(text: string): string {
+  return text
+    .replace(/@(everyone|here)\b/g, `@${ZWSP}$1`)
+    .replace(/<@([!&]?\d+)>/g, `<@${ZWSP}$1>`);
+}
+
+/** What incoming text needs: a mentioned user, as in `mentions[]` of a message. */
+export interface MentionedUser {
+  id: string;
+  username: string;
+  global_name?: string | null;
+  member?: { nick?: string | null };
+}
+
+/** The name people see for a user: server nickname, display name, else username. */
+export function displayName(user: MentionedUser): string {
+  return user.member?.nick || user.global_name || user.username;
+}
+
+/** Message content with Discord's markup (`<@id>`, `<#id>`, `<:emoji:id>`, `<t:…>`) as plain text. */
+export function discordTextToPlain(
+  content: string,
+  mentions: readonly MentionedUser[] = [],
+): string {
+  const names = new Map(mentions.map((u) => [u.id, displayName(u)]));
+  return content
+    .replace(/<@!?(\d+)>/g, (_, id: string) => `@${names.get(id) ?? "user"}`)
+    .replace(/<@&\d+>/g, "@role")
+    .replace(/<#\d+>/g, "#channel")
+    .replace(/<\/([\w -]+):\d+>/g, "/$1")
+    .replace(/<a?:(\w+):\d+>/g, ":$1:")
+    .replace(/<t:(-?\d+)(?::[tTdDfFsSR])?>/g, (_, s: string) =>
+      new Date(Number(s) * 1000).toISOString(),
+    );
+}
+
+function closesFence(line: string, fence: string): boolean {
+  const trimmed = line.trim();
+  const char = fence[0] as string;
+  return trimmed.length >= fence.length && [...trimmed].every((c) => c === char);
+}
+
+function neutralizeOutsideCode(line: string): string {
+  // Inline code never renders mentions; leave it byte-exact so it copies cleanly.
+  return line
+    .split(/(`[^`\n]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : neutralizeDiscordMentions(part)))
+    .join("");
+}
+
+/** Discord renders `#` to `###` only; deeper headings would show their hashes. */
+function smallHeading(line: string): string {
+  const m = /^\s{0,3}#{4,6}\s+(.+?)\s*#*\s*$/.exec(line);
+  return m ? `**${m[1]}**` : line;
+}
+
+/** Index after the markdown table starting at `start`, or `start` when there is none. */
+function tableEnd(lines: string[], start: number): number {
+  const header = lines[start] as string;
+  const separator = lines[start + 1];
+  if (!header.includes("|") || separator === undefined || !separator.includes("|")) return start;
+  if (!TABLE_SEPARATOR.test(separator)) return start;
+  if (cells(header).length !== cells(separator).length) return start;
+  let end = start + 2;
+  while (
+    end < lines.length &&
+    (lines[end] as string).includes("|") &&
+    (lines[end] as string).trim()
+  )
+    end++;
+  return end;
+}
+
+/** Discord does not render markdown tables: show them as an aligned code block instead. */
+function tableAsCode(rows: string[]): string[] {
+  const [header = "", , ...body] = rows;
+  const table = [header, ...body].map((row) => cells(row).map(plainCell));
+  const columns = Math.max(...table.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, c) =>
+    Math.max(1, ...table.map((r) => [...(r[c] ?? "")].length)),
+  );
+  const line = (r: string[]) =>
+    widths
+      .map((w, c) => (r[c] ?? "").padEnd(w + (r[c] ?? "").length - [...(r[c] ?? "")].length))
+      .join(" | ")
+      .trimEnd();
+  const rule = widths.map((w) => "-".repeat(w)).join("-+-");
+  const [head = [], ...rest] = table;
+  return ["```", line(head), rule, ...rest.map(line), "```"];
+}
+
+function cells(row: string): string[] {
+  let s = row.trim();
+  if (s.startsWith("|")) s = s.slice(1);
+  if (s.endsWith("|") && !s.endsWith("\\|")) s = s.slice(0, -1);
+  return s.split(/(?<!\\)\|/).map((c) => c.trim().replace(/\\\|/g, "|"));
+}
+
+/** Inside a code block markup shows literally: keep the words (and link targets). */
+function plainCell(cell: string): string {
+  return cell
+    .replace(/\[([^\]]*)\]\(([^)\s]+)\)/g, "$1 ($2)")
+    .replace(/(\*\*|__|~~)(.+?)\1/g, "$2")
+    .replace(/`([^`]*)`/g, "$1")
+    .replace(/<br\s*\/?>/gi, " ");
+}

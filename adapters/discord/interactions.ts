@@ -1,0 +1,154 @@
+/**
+ * `POST /discord/interactions`: verify first, then answer within Discord's 3 seconds.
+ * `/ask` is handed to its conversation object (one RPC, awaited so it cannot be lost)
+ * and deferred; the answer arrives later through the interaction webhook.
+ * https://discord.com/developers/docs/interactions/receiving-and-responding
+ */
+import type {
+  APIApplicationCommandOptionChoice,
+  APIInteractionResponse,
+  APIInteractionResponseCallbackData,
+} from "discord-api-types/v10";
+import type { Question } from "../../src/chat/types.ts";
+import { type DiscordConfig, type Env, openRouterConfig } from "../../src/config.ts";
+import type { SubmitResult } from "../../src/conversation/conversation-object.ts";
+import { submitQuestion } from "../../src/conversation/submit.ts";
+import { QuarryError } from "../../src/errors.ts";
+import { createModelCatalog } from "../../src/openrouter/model-catalog.ts";
+import type { ModelCatalog } from "../../src/openrouter/types.ts";
+import { runSettingsCommand } from "../../src/settings/settings-command.ts";
+import { FLAGS, NO_MENTIONS, RESPONSE } from "./constants.ts";
+import { renderDiscord } from "./format.ts";
+import { parseInteraction } from "./parse-interaction.ts";
+import { verifyDiscordRequest } from "./verify.ts";
+
+/** Discord shows at most 25 autocomplete choices, names and values up to 100 characters. */
+const MAX_CHOICES = 25;
+const MAX_CHOICE_CHARS = 100;
+
+export interface InteractionDeps {
+  env: Env;
+  config: DiscordConfig;
+  rawBody: string;
+  headers: Headers;
+  waitUntil(p: Promise<unknown>): void;
+  /** Defaults to `submitQuestion`. */
+  submit?: (env: Env, question: Question) => Promise<SubmitResult>;
+  /** Defaults to `runSettingsCommand`. */
+  settings?: typeof runSettingsCommand;
+  /** Defaults to the OpenRouter catalog cached in `env.SETTINGS`. */
+  catalog?: ModelCatalog;
+  now?: () => number;
+}
+
+export async function handleDiscordInteraction(deps: InteractionDeps): Promise<Response> {
+  const now = deps.now?.() ?? Date.now();
+  const verified = await verifyDiscordRequest({
+    publicKeyHex: deps.config.publicKey,
+    signatureHex: deps.headers.get("X-Signature-Ed25519"),
+    timestamp: deps.headers.get("X-Signature-Timestamp"),
+    rawBody: deps.rawBody,
+    nowSeconds: Math.floor(now / 1000),
+  });
+  if (!verified) return new Response("invalid request signature", { status: 401 });
+
+  let interaction: ReturnType<typeof parseInteraction>;
+  try {
+    interaction = parseInteraction(deps.rawBody, now);
+  } catch (err) {
+    if (err instanceof QuarryError && err.status < 500)
+      return new Response(err.message, { status: err.status });
+    throw err;
+  }
+
+  switch (interaction.kind) {
+    case "ping":
+      return json({ type: RESPONSE.Pong });
+    case "ask":
+      return ask(deps, interaction.question);
+    case "settings": {
+      const run = deps.settings ?? runSettingsCommand;
+      const result = await run(
+        {
+          env: deps.env,
+          platform: "discord",
+          channelId: interaction.channelId,
+          canChange: interaction.canChange,
+        },
+        interaction.action,
+      );
+      return message(renderDiscord(result.text), { ephemeral: true });
+    }
+    case "autocomplete":
+      return json({
+        type: RESPONSE.ApplicationCommandAutocompleteResult,
+        data: {
+          choices:
+            interaction.option === "model" ? await modelChoices(deps, interaction.value) : [],
+        },
+      });
+  }
+}
+
+async function ask(deps: InteractionDeps, question: Question): Promise<Response> {
+  let result: SubmitResult;
+  try {
+    result = await (deps.submit ?? submitQuestion)(deps.env, question);
+  } catch (err) {
+    console.error("discord /ask: submit failed", err);
+    return message(
+      "Sorry, I could not take that question just now. Please try again in a moment.",
+      { ephemeral: true },
+    );
+  }
+  if (result.status === "duplicate")
+    return message("I am already on that question.", { ephemeral: true });
+  if (result.status === "ignored")
+    return message("I am not taking questions here right now.", { ephemeral: true });
+  // Deferred: Discord shows "thinking…" until the answer edits `@original` (a deferral
+  // takes only `flags`; the edits that fill it carry `allowed_mentions`).
+  return json({ type: RESPONSE.DeferredChannelMessageWithSource });
+}
+
+async function modelChoices(
+  deps: InteractionDeps,
+  typed: string,
+): Promise<APIApplicationCommandOptionChoice<string>[]> {
+  try {
+    const catalog = deps.catalog ?? defaultCatalog(deps.env);
+    const models = await catalog.search(typed.trim(), MAX_CHOICES);
+    return models
+      .filter((m) => m.id.length <= MAX_CHOICE_CHARS)
+      .slice(0, MAX_CHOICES)
+      .map((m) => ({
+        name: clip(m.name && m.name !== m.id ? `${m.id} · ${m.name}` : m.id),
+        value: m.id,
+      }));
+  } catch (err) {
+    // An empty list beats "loading options failed": the user can still type an id.
+    console.error("discord autocomplete: model catalog failed", err);
+    return [];
+  }
+}
+
+function defaultCatalog(env: Env): ModelCatalog {
+  const { baseUrl, apiKey } = openRouterConfig(env);
+  return createModelCatalog({ baseUrl, apiKey, kv: env.SETTINGS });
+}
+
+function clip(text: string): string {
+  return text.length <= MAX_CHOICE_CHARS ? text : `${text.slice(0, MAX_CHOICE_CHARS - 1)}…`;
+}
+
+function message(content: string, opts: { ephemeral?: boolean } = {}): Response {
+  const data: APIInteractionResponseCallbackData = {
+    content: content.slice(0, 2000),
+    allowed_mentions: NO_MENTIONS,
+    ...(opts.ephemeral ? { flags: FLAGS.Ephemeral } : {}),
+  };
+  return json({ type: RESPONSE.ChannelMessageWithSource, data });
+}
+
+function json(body: APIInteractionResponse): Response {
+  return Response.json(body);
+}

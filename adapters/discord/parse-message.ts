@@ -1,0 +1,122 @@
+/**
+ * Gateway `MESSAGE_CREATE` → a question, or null when the bot should stay quiet.
+ * Mentions and ordinary messages reach us only over the Gateway; the Gateway object
+ * calls this for every message it receives.
+ */
+import type { GatewayMessageCreateDispatchData } from "discord-api-types/v10";
+import type { Question, ThreadRef, Trigger } from "../../src/chat/types.ts";
+import type { DiscordApi } from "./api.ts";
+import { MESSAGE_TYPE, REFERENCE_TYPE, THREAD_CHANNEL_TYPES } from "./constants.ts";
+import { discordTextToPlain, displayName } from "./format.ts";
+
+export interface MessageContext {
+  /** The bot's user id (the application id). */
+  botUserId: string;
+  /** The conversation a bot answer (or a thread) belongs to; see `findConversationInKv`. */
+  findConversation(messageId: string): Promise<ThreadRef | undefined>;
+  /** Optional: the parent channel of a thread, whose settings apply (see `threadParentLookup`). */
+  threadParentOf?(threadId: string): Promise<string | undefined>;
+  now?: () => number;
+}
+
+/** The question a message asks, or null when it is not for the bot. */
+export async function messageCreateToQuestion(
+  msg: GatewayMessageCreateDispatchData,
+  ctx: MessageContext,
+): Promise<Question | null> {
+  const bot = ctx.botUserId;
+  if (msg.author.bot || msg.author.id === bot || msg.webhook_id) return null;
+  if (msg.type !== MESSAGE_TYPE.Default && msg.type !== MESSAGE_TYPE.Reply) return null;
+
+  const dm = !msg.guild_id;
+  const ref = msg.message_reference;
+  // Forwards also carry a reference, but they are not replies.
+  const replyTo =
+    ref && (ref.type ?? REFERENCE_TYPE.Default) === REFERENCE_TYPE.Default
+      ? ref.message_id
+      : undefined;
+  // Look up only what may be ours: a reply to someone else's message is not.
+  const refAuthor = msg.referenced_message?.author.id;
+  const answered =
+    replyTo && (!refAuthor || refAuthor === bot) ? await ctx.findConversation(replyTo) : undefined;
+  const repliesToBot = !!answered || refAuthor === bot;
+  const maybeThread = msg.channel_type === undefined || THREAD_CHANNEL_TYPES.has(msg.channel_type);
+  // A thread started from one of our answers has that answer's id; a thread we answered
+  // in is remembered under its own id.
+  const inThreadConversation =
+    !dm && !answered && maybeThread ? await ctx.findConversation(msg.channel_id) : undefined;
+  const inThread = THREAD_CHANNEL_TYPES.has(msg.channel_type ?? -1) || !!inThreadConversation;
+
+  let trigger: Trigger;
+  if (dm) trigger = "dm";
+  else if (mentionsBot(msg, bot) || repliesToBot) trigger = "mention";
+  else if (inThreadConversation) trigger = "followup";
+  else return null;
+
+  const stripped = msg.content.replace(new RegExp(`<@!?${bot}>`, "g"), " ");
+  const text = discordTextToPlain(stripped, msg.mentions)
+    .replace(/[ \t]+/g, " ")
+    .trim();
+  if (!text && msg.attachments.length === 0) return null;
+
+  let thread = answered ?? inThreadConversation;
+  if (!thread) {
+    const base = { platform: "discord" as const, workspaceId: msg.guild_id ?? "" };
+    if (inThread) {
+      const parent = await ctx.threadParentOf?.(msg.channel_id).catch(() => undefined);
+      thread = { ...base, channelId: parent ?? msg.channel_id, threadId: msg.channel_id };
+    } else {
+      thread = {
+        ...base,
+        channelId: msg.channel_id,
+        threadId: repliesToBot && replyTo ? replyTo : msg.id,
+      };
+    }
+  }
+
+  return {
+    id: `discord:message:${msg.id}`,
+    thread,
+    text,
+    trigger,
+    user: { id: msg.author.id, name: displayName({ ...msg.author, member: msg.member }) },
+    messageId: msg.id,
+    receivedAt: ctx.now?.() ?? Date.now(),
+    delivery: {
+      channelId: msg.channel_id,
+      replyTo: msg.id,
+      ...(inThread ? { inThread: "1" } : {}),
+    },
+  };
+}
+
+function mentionsBot(msg: GatewayMessageCreateDispatchData, bot: string): boolean {
+  return msg.mentions.some((u) => u.id === bot) || new RegExp(`<@!?${bot}>`).test(msg.content);
+}
+
+/**
+ * `threadParentOf` backed by `GET /channels/{id}`, remembered per isolate: channels do not
+ * change parent. Undefined for a channel that is not a thread.
+ */
+export function threadParentLookup(
+  api: Pick<DiscordApi, "getChannel">,
+): (id: string) => Promise<string | undefined> {
+  const known = new Map<string, Promise<string | undefined>>();
+  return (id) => {
+    let parent = known.get(id);
+    if (!parent) {
+      parent = api.getChannel(id).then(
+        (c) =>
+          THREAD_CHANNEL_TYPES.has(c.type) && "parent_id" in c
+            ? (c.parent_id ?? undefined)
+            : undefined,
+        (err) => {
+          known.delete(id);
+          throw err;
+        },
+      );
+      known.set(id, parent);
+    }
+    return parent;
+  };
+}
