@@ -58,8 +58,13 @@ function present(value: string | undefined): value is string {
 
 /** Slack is on only when both of its secrets are set; otherwise says which one is missing. */
 export function slackConfig(env: Env): SlackConfig | { off: string } {
-  const missing = (["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"] as const).filter((k) => !present(env[k]));
-  if (missing.length) return { off: `Slack is off: ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set` };
+  const missing = (["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"] as const).filter(
+    (k) => !present(env[k]),
+  );
+  if (missing.length)
+    return {
+      off: `Slack is off: ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set`,
+    };
   return {
     botToken: env.SLACK_BOT_TOKEN as string,
     signingSecret: env.SLACK_SIGNING_SECRET as string,
@@ -71,9 +76,14 @@ export function slackConfig(env: Env): SlackConfig | { off: string } {
 export function discordConfig(env: Env): DiscordConfig | { off: string } {
   const keys = ["DISCORD_APPLICATION_ID", "DISCORD_PUBLIC_KEY", "DISCORD_BOT_TOKEN"] as const;
   const missing = keys.filter((k) => !present(env[k]));
-  if (missing.length) return { off: `Discord is off: ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} not set` };
+  if (missing.length)
+    return {
+      off: `Discord is off: ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} not set`,
+    };
   if (!/^[0-9a-f]{64}$/i.test((env.DISCORD_PUBLIC_KEY as string).trim())) {
-    return { off: "Discord is off: DISCORD_PUBLIC_KEY must be the 64 hex characters shown in the Developer Portal" };
+    return {
+      off: "Discord is off: DISCORD_PUBLIC_KEY must be the 64 hex characters shown in the Developer Portal",
+    };
   }
   return {
     applicationId: (env.DISCORD_APPLICATION_ID as string).trim(),
@@ -95,11 +105,16 @@ export function openRouterConfig(env: Env): OpenRouterConfig {
   };
 }
 
-function seconds(env: Env, name: "FIRST_OUTPUT_TIMEOUT_SECONDS" | "IDLE_TIMEOUT_SECONDS", fallback: number): number {
+function seconds(
+  env: Env,
+  name: "FIRST_OUTPUT_TIMEOUT_SECONDS" | "IDLE_TIMEOUT_SECONDS",
+  fallback: number,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(name, `must be a positive number of seconds, not "${raw}"`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new ConfigError(name, `must be a positive number of seconds, not "${raw}"`);
   return value;
 }
 

@@ -7,7 +7,11 @@ export class QuarryError extends Error {
   readonly code: string;
   readonly status: number;
   readonly retryable: boolean;
-  constructor(code: string, message: string, opts: { status?: number; retryable?: boolean; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { status?: number; retryable?: boolean; cause?: unknown } = {},
+  ) {
     super(message, { cause: opts.cause });
     this.name = "QuarryError";
     this.code = code;
@@ -41,9 +45,19 @@ export class ChatApiError extends QuarryError {
   constructor(
     code: string,
     message: string,
-    opts: { status?: number; retryable?: boolean; retryAfterMs?: number; platformError?: string; cause?: unknown } = {},
+    opts: {
+      status?: number;
+      retryable?: boolean;
+      retryAfterMs?: number;
+      platformError?: string;
+      cause?: unknown;
+    } = {},
   ) {
-    super(code, message, { status: opts.status ?? 502, retryable: opts.retryable, cause: opts.cause });
+    super(code, message, {
+      status: opts.status ?? 502,
+      retryable: opts.retryable,
+      cause: opts.cause,
+    });
     this.name = "ChatApiError";
     this.retryAfterMs = opts.retryAfterMs;
     this.platformError = opts.platformError;

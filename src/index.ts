@@ -1,10 +1,111 @@
-// Composition root (being built): wires adapters into the core.
-import { DurableObject } from "cloudflare:workers";
-export class ConversationObject extends DurableObject {}
+// Composition root: the only file in src/ that knows the platform adapters.
+import { Hono } from "hono";
+import { DiscordApi } from "../adapters/discord/api.ts";
+import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
+import { ensureGateway } from "../adapters/discord/gateway-cron.ts";
+import { handleDiscordInteraction } from "../adapters/discord/interactions.ts";
+import { SlackApi } from "../adapters/slack/api.ts";
+import { handleSlackEvents } from "../adapters/slack/events-route.ts";
+import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
+import type { ChatAdapter } from "./chat/adapter.ts";
+import type { Platform } from "./chat/types.ts";
+import { discordConfig, type Env, isOff, openRouterConfig, slackConfig } from "./config.ts";
+import { ConversationBase } from "./conversation/conversation-object.ts";
+import { ConfigError } from "./errors.ts";
+import { onError } from "./http/on-error.ts";
+
 export { DiscordGatewayObject } from "../adapters/discord/gateway-object.ts";
-export class ChannelLedgerObject extends DurableObject {}
+export { ChannelLedgerObject } from "./budget/channel-ledger.ts";
+
+const app = new Hono<{ Bindings: Env }>();
+
+app.get("/health", (c) => {
+  const slack = slackConfig(c.env);
+  const discord = discordConfig(c.env);
+  const off: string[] = [];
+  if (isOff(slack)) off.push(slack.off);
+  if (isOff(discord)) off.push(discord.off);
+  let openrouter = true;
+  try {
+    openRouterConfig(c.env);
+  } catch (err) {
+    openrouter = false;
+    off.push(err instanceof Error ? err.message : String(err));
+  }
+  return c.json({
+    ok: true,
+    slack: !isOff(slack),
+    discord: !isOff(discord),
+    openrouter,
+    ...(off.length ? { off } : {}),
+  });
+});
+
+app.post("/slack/events", async (c) => {
+  const config = slackConfig(c.env);
+  if (isOff(config)) return c.text(config.off, 404);
+  const api = new SlackApi({ baseUrl: config.apiUrl, token: config.botToken });
+  return handleSlackEvents({ env: c.env, config, api, request: c.req.raw });
+});
+
+app.post("/discord/interactions", async (c) => {
+  const config = discordConfig(c.env);
+  if (isOff(config)) return c.text(config.off, 404);
+  return handleDiscordInteraction({
+    env: c.env,
+    config,
+    rawBody: new TextDecoder().decode(await c.req.arrayBuffer()),
+    headers: c.req.raw.headers,
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
+  });
+});
+
+app.notFound((c) =>
+  c.json(
+    { ok: false, error: "not_found", message: `No route for ${c.req.method} ${c.req.path}` },
+    404,
+  ),
+);
+app.onError(onError);
+
 export default {
-  async fetch() {
-    return new Response("starting", { status: 503 });
+  fetch: app.fetch,
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(ensureGateway(env));
   },
-} satisfies ExportedHandler;
+} satisfies ExportedHandler<Env>;
+
+/** One object per thread; it answers through the adapter of the thread's platform. */
+export class ConversationObject extends ConversationBase {
+  private readonly adapters = new Map<Platform, ChatAdapter>();
+
+  protected adapterFor(platform: Platform): ChatAdapter {
+    let adapter = this.adapters.get(platform);
+    if (!adapter) {
+      adapter = platform === "slack" ? this.slack() : this.discord();
+      this.adapters.set(platform, adapter);
+    }
+    return adapter;
+  }
+
+  private slack(): ChatAdapter {
+    const config = slackConfig(this.env);
+    if (isOff(config))
+      throw new ConfigError("SLACK_BOT_TOKEN", `is needed to answer in Slack (${config.off})`);
+    return createSlackAdapter({
+      api: new SlackApi({ baseUrl: config.apiUrl, token: config.botToken }),
+    });
+  }
+
+  private discord(): ChatAdapter {
+    const config = discordConfig(this.env);
+    if (isOff(config))
+      throw new ConfigError("DISCORD_BOT_TOKEN", `is needed to answer in Discord (${config.off})`);
+    const api = new DiscordApi({
+      baseUrl: config.apiUrl,
+      token: config.botToken,
+      applicationId: config.applicationId,
+    });
+    return createDiscordAdapter({ api, botUserId: config.applicationId, kv: this.env.SETTINGS });
+  }
+}

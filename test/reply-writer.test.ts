@@ -32,7 +32,8 @@ describe("ReplyWriter (post and edit)", () => {
     }
     await writer.finish(text, "");
     const times = adapter.calls.filter((c) => c.op !== "working").map((c) => c.at);
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000);
+    for (let i = 1; i < times.length; i++)
+      expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1000);
     expect(adapter.thread()).toEqual([text]);
   });
 
@@ -50,15 +51,20 @@ describe("ReplyWriter (post and edit)", () => {
       expect(m.length).toBeLessThanOrEqual(500);
       expect((m.match(/^```/gm) ?? []).length % 2).toBe(0);
     }
-    expect(thread.join("").replace(/\n```\n?```ts\n/g, "\n").replace(/\s+/g, "")).toContain(
-      text.replace(/\s+/g, "").slice(0, 200),
-    );
+    expect(
+      thread
+        .join("")
+        .replace(/\n```\n?```ts\n/g, "\n")
+        .replace(/\s+/g, ""),
+    ).toContain(text.replace(/\s+/g, "").slice(0, 200));
   });
 
   it("waits out Retry-After on a rate limit and still shows the final text", async () => {
     const clock = virtualClock();
     const adapter = new MemoryAdapter(500, 1000, clock.now);
-    adapter.failures.edit = [new ChatApiError("rate_limited", "429", { retryAfterMs: 7000, retryable: true })];
+    adapter.failures.edit = [
+      new ChatApiError("rate_limited", "429", { retryAfterMs: 7000, retryable: true }),
+    ];
     const writer = new ReplyWriter({ adapter, question: sampleQuestion, ...clock });
     writer.update("", "⏳ thinking");
     await clock.sleep(10);
@@ -98,7 +104,9 @@ describe("ReplyWriter (native streaming)", () => {
     await clock.sleep(3000);
     await writer.finish("First line\nsecond line\n", "✅ done");
     expect(adapter.thread()).toEqual(["✅ done", "First line\nsecond line\n"]);
-    const appended = adapter.calls.filter((c) => c.op === "start" || c.op === "append").map((c) => c.text);
+    const appended = adapter.calls
+      .filter((c) => c.op === "start" || c.op === "append")
+      .map((c) => c.text);
     expect(appended.join("")).toBe("First line\nsecond line\n");
     // Streamed text is final, so only whole lines are ever appended.
     for (const piece of appended) expect(piece?.endsWith("\n")).toBe(true);

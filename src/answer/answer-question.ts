@@ -1,18 +1,25 @@
+import { ledgerFor, utcDay } from "../budget/channel-ledger.ts";
 import type { ChatAdapter } from "../chat/adapter.ts";
 import type { HistoryEntry, Question } from "../chat/types.ts";
 import { type Env, openRouterConfig } from "../config.ts";
-import { ledgerFor, utcDay } from "../budget/channel-ledger.ts";
+import type { Checkpoint, QuestionRow } from "../conversation/question-store.ts";
 import { streamChat } from "../openrouter/chat-stream.ts";
 import { hashUser } from "../openrouter/hash-user.ts";
 import { createModelCatalog } from "../openrouter/model-catalog.ts";
 import { OpenRouterError, toUserMessage } from "../openrouter/openrouter-error.ts";
 import type { Citation, ModelInfo, Usage } from "../openrouter/types.ts";
-import { SettingsStore } from "../settings/settings-store.ts";
 import type { ChannelSettings } from "../settings/settings.ts";
-import type { Checkpoint, QuestionRow } from "../conversation/question-store.ts";
-import { buildChatMessages, reserveFor } from "./history.ts";
+import { SettingsStore } from "../settings/settings-store.ts";
 import { failureText } from "./failure-text.ts";
-import { answerFooter, formatElapsed, formatUsd, latestThought, progressLine, summaryLine } from "./progress.ts";
+import { buildChatMessages, reserveFor } from "./history.ts";
+import {
+  answerFooter,
+  formatElapsed,
+  formatUsd,
+  latestThought,
+  progressLine,
+  summaryLine,
+} from "./progress.ts";
 import { ReplyWriter } from "./reply-writer.ts";
 
 export type AnswerOutcome = "answered" | "failed" | "interrupted" | "cancelled";
@@ -45,7 +52,9 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
   const writer = new ReplyWriter({
     adapter,
     question: q,
-    state: row.checkpoint ? { messages: row.checkpoint.messages, shown: row.checkpoint.shown } : undefined,
+    state: row.checkpoint
+      ? { messages: row.checkpoint.messages, shown: row.checkpoint.shown }
+      : undefined,
     now,
     onProgress: (s) => deps.checkpoint({ ...s, text, startedAt, model: row.checkpoint?.model }),
   });
@@ -62,8 +71,15 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
   let model: ModelInfo | undefined;
   try {
     const or = openRouterConfig(env);
-    settings = await new SettingsStore(env.SETTINGS, or.defaultModel).get(q.thread.platform, q.thread.channelId);
-    model = await createModelCatalog({ baseUrl: or.baseUrl, apiKey: or.apiKey, kv: env.SETTINGS }).get(settings.model);
+    settings = await new SettingsStore(env.SETTINGS, or.defaultModel).get(
+      q.thread.platform,
+      q.thread.channelId,
+    );
+    model = await createModelCatalog({
+      baseUrl: or.baseUrl,
+      apiKey: or.apiKey,
+      kv: env.SETTINGS,
+    }).get(settings.model);
     if (!model) {
       await writer.finish(
         `⚠️ The model \`${settings.model}\` is not in OpenRouter's catalog (renamed or withdrawn). Choose another with the settings command (\`model=…\`).`,
@@ -86,7 +102,13 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
   let phase: "thinking" | "writing" = text ? "writing" : "thinking";
   const note = resumed ? "restarted after an interruption" : undefined;
   const status = () =>
-    progressLine({ phase, elapsedMs: now() - startedAt, model: modelId, thought: latestThought(reasoning), note });
+    progressLine({
+      phase,
+      elapsedMs: now() - startedAt,
+      model: modelId,
+      thought: latestThought(reasoning),
+      note,
+    });
   writer.update(text, status());
   void adapter.showWorking?.(q, "is researching…")?.catch(() => {});
   const ticker = setInterval(() => writer.update(text, status()), TICK_MS);
@@ -137,17 +159,31 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     clearTimers(ticker, working);
     const elapsedMs = now() - startedAt;
     await book(env, q, usage, now());
-    const footer = answerFooter({ citations: [...citations.values()], usage, model: modelId, elapsedMs });
+    const footer = answerFooter({
+      citations: [...citations.values()],
+      usage,
+      model: modelId,
+      elapsedMs,
+    });
     const body = text.trim() ? text : "_The model finished without writing an answer._";
     await writer.finish(`${body}\n\n${footer}`, "");
-    if (writer.streamedNatively) await writer.finish(`${body}\n\n${footer}`, `✅ ${summaryLine({ usage, model: modelId, elapsedMs })}`);
+    if (writer.streamedNatively)
+      await writer.finish(
+        `${body}\n\n${footer}`,
+        `✅ ${summaryLine({ usage, model: modelId, elapsedMs })}`,
+      );
     return "answered";
   } catch (err) {
     clearTimers(ticker, working);
     await book(env, q, usage, now());
-    const cancelled = deps.signal.aborted && !(err instanceof OpenRouterError && err.code === "stall");
-    const message = cancelled ? "⏹️ Stopped." : `⚠️ ${err instanceof OpenRouterError ? toUserMessage(err) : failureText(err)}`;
-    const partial = text.trim() ? `${text}\n\n${message}\n_The answer above is incomplete._` : message;
+    const cancelled =
+      deps.signal.aborted && !(err instanceof OpenRouterError && err.code === "stall");
+    const message = cancelled
+      ? "⏹️ Stopped."
+      : `⚠️ ${err instanceof OpenRouterError ? toUserMessage(err) : failureText(err)}`;
+    const partial = text.trim()
+      ? `${text}\n\n${message}\n_The answer above is incomplete._`
+      : message;
     await writer.finish(partial, "");
     return cancelled ? "cancelled" : "failed";
   } finally {
@@ -166,17 +202,37 @@ async function historyOrQuestion(adapter: ChatAdapter, q: Question): Promise<His
     // The question is always the asker's, even where the bot posted it for them (`/ask`).
     const own = (e: HistoryEntry) => e.id === q.messageId;
     if (history.some(own)) {
-      return history.map((e) => (own(e) ? { ...e, fromBot: false, author: q.user, text: q.text || e.text } : e));
+      return history.map((e) =>
+        own(e)
+          ? {
+              ...e,
+              fromBot: false,
+              author: { ...q.user, name: q.user.name ?? e.author.name },
+              text: e.fromBot ? q.text : e.text,
+            }
+          : e,
+      );
     }
-    if (history.length) return [...history, { id: q.messageId ?? q.id, author: q.user, fromBot: false, text: q.text }];
+    if (history.length)
+      return [
+        ...history,
+        { id: q.messageId ?? q.id, author: q.user, fromBot: false, text: q.text },
+      ];
   } catch (err) {
-    console.warn(`history unavailable for ${q.id}: ${err instanceof Error ? err.message : String(err)}`);
+    console.warn(
+      `history unavailable for ${q.id}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   return [{ id: q.messageId ?? q.id, author: q.user, fromBot: false, text: q.text }];
 }
 
 /** A refusal text when the channel's daily budget is used up, else undefined. */
-async function overBudget(env: Env, q: Question, settings: ChannelSettings, now: number): Promise<string | undefined> {
+async function overBudget(
+  env: Env,
+  q: Question,
+  settings: ChannelSettings,
+  now: number,
+): Promise<string | undefined> {
   const budget = settings.daily_budget_usd;
   if (budget === undefined || budget <= 0) return undefined;
   const spent = await ledgerFor(env, q.thread.platform, q.thread.channelId).spent(utcDay(now));

@@ -13,6 +13,7 @@ export function formatElapsed(ms: number): string {
 export function formatUsd(usd: number): string {
   if (usd === 0) return "$0";
   if (usd < 0.01) return `$${usd.toFixed(4)}`;
+  if (usd < 1) return `$${usd.toFixed(3)}`;
   return `$${usd.toFixed(2)}`;
 }
 
@@ -24,14 +25,26 @@ export function latestThought(reasoning: string): string | undefined {
   const tail = reasoning.slice(-4000);
   const headings = [...tail.matchAll(/\*\*([^*\n]{3,120})\*\*/g)];
   const last = headings.at(-1)?.[1];
-  const line = last ?? tail.split("\n").map((l) => l.trim()).filter(Boolean).at(-1);
+  const line =
+    last ??
+    tail
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1);
   if (!line) return undefined;
   const clean = line.replace(/[*_`~]/g, "").trim();
   return clean.length > 120 ? `${clean.slice(0, 117)}…` : clean;
 }
 
 /** The progress line shown while the model works. */
-export function progressLine(opts: { phase: "queued" | "thinking" | "writing"; elapsedMs: number; model: string; thought?: string; note?: string }): string {
+export function progressLine(opts: {
+  phase: "queued" | "thinking" | "writing";
+  elapsedMs: number;
+  model: string;
+  thought?: string;
+  note?: string;
+}): string {
   const head =
     opts.phase === "writing"
       ? `✍️ _Writing… ${formatElapsed(opts.elapsedMs)}_`
@@ -43,7 +56,12 @@ export function progressLine(opts: { phase: "queued" | "thinking" | "writing"; e
 }
 
 /** Sources and what the answer cost, appended under the answer. */
-export function answerFooter(opts: { citations: Citation[]; usage?: Usage; model: string; elapsedMs: number }): string {
+export function answerFooter(opts: {
+  citations: Citation[];
+  usage?: Usage;
+  model: string;
+  elapsedMs: number;
+}): string {
   const lines: string[] = [];
   if (opts.citations.length) {
     lines.push("**Sources**");
@@ -62,7 +80,8 @@ export function answerFooter(opts: { citations: Citation[]; usage?: Usage; model
 export function summaryLine(opts: { usage?: Usage; model: string; elapsedMs: number }): string {
   const parts = [`\`${opts.model}\``, formatElapsed(opts.elapsedMs)];
   if (opts.usage?.cost !== undefined) parts.push(formatUsd(opts.usage.cost));
-  if (opts.usage?.webSearches) parts.push(`${opts.usage.webSearches} web search${opts.usage.webSearches === 1 ? "" : "es"}`);
+  if (opts.usage?.webSearches)
+    parts.push(`${opts.usage.webSearches} web search${opts.usage.webSearches === 1 ? "" : "es"}`);
   if (opts.usage) parts.push(`${opts.usage.promptTokens + opts.usage.completionTokens} tokens`);
   return parts.join(" · ");
 }

@@ -1,4 +1,4 @@
-import type { ChatAdapter } from "../chat/adapter.ts";
+import type { ChatAdapter, NativeStream } from "../chat/adapter.ts";
 import { closingFence, openFenceAt } from "../chat/fences.ts";
 import { renderableTail, splitMarkdown } from "../chat/split-markdown.ts";
 import type { Question, SentMessage } from "../chat/types.ts";
@@ -120,7 +120,8 @@ export class ReplyWriter {
   private async run(): Promise<void> {
     while (this.dirty) {
       const wait = this.nextAt - this.now();
-      if (wait > 0) await Promise.race([this.sleep(wait), new Promise<void>((r) => (this.wake = r))]);
+      if (wait > 0)
+        await Promise.race([this.sleep(wait), new Promise<void>((r) => (this.wake = r))]);
       if (this.nextAt - this.now() > 0) continue;
       this.dirty = false;
       try {
@@ -130,12 +131,14 @@ export class ReplyWriter {
         if (more) this.dirty = true;
       } catch (err) {
         this.failures++;
-        const retryable = err instanceof ChatApiError && (err.retryable || err.retryAfterMs !== undefined);
+        const retryable =
+          err instanceof ChatApiError && (err.retryable || err.retryAfterMs !== undefined);
         if (!retryable || this.failures >= MAX_FAILURES) {
           this.failure = err;
           return;
         }
-        const delay = (err as ChatApiError).retryAfterMs ?? Math.min(30_000, 1000 * 2 ** this.failures);
+        const delay =
+          (err as ChatApiError).retryAfterMs ?? Math.min(30_000, 1000 * 2 ** this.failures);
         this.nextAt = this.now() + Math.max(delay, this.interval);
         this.dirty = true;
       }
@@ -145,7 +148,8 @@ export class ReplyWriter {
   /** Makes at most one platform call; returns true when more are needed. */
   private async step(): Promise<boolean> {
     const body = this.adapter.render(this.text);
-    if (this.native === undefined && body.trim() && this.messages.length > 0) return this.nativeStep(body);
+    if (this.native === undefined && body.trim() && this.messages.length > 0)
+      return this.nativeStep(body);
     if (this.native) return this.nativeStep(body);
     return this.editStep(body);
   }
@@ -188,13 +192,18 @@ export class ReplyWriter {
   private async nativeStep(body: string): Promise<boolean> {
     const stream = this.adapter.stream;
     if (!stream) throw new Error("nativeStep without a native stream");
+    // The answer goes first; the status header (which ticks every few seconds) only when nothing else waits.
+    if (await this.nativeContentStep(stream, body)) return true;
     const header = this.status ? this.adapter.render(this.status) : "";
     if (header && this.shown[0] !== header && this.messages[0]) {
       await this.adapter.edit(this.question, this.messages[0], header);
       this.shown[0] = header;
       this.onProgress?.(this.state);
-      return true;
     }
+    return false;
+  }
+
+  private async nativeContentStep(stream: NativeStream, body: string): Promise<boolean> {
     const stableEnd = this.final ? body.length : body.lastIndexOf("\n") + 1;
     const seg = this.native;
     if (!seg) {
@@ -202,12 +211,22 @@ export class ReplyWriter {
       if (stableEnd <= start) return false;
       const open = openFenceAt(body.slice(0, start));
       const prefix = open ? `${open}\n` : "";
-      const piece = fit(body.slice(start, stableEnd), stream.maxChars - prefix.length - 8, this.final);
+      const piece = fitLines(
+        body.slice(start, stableEnd),
+        stream.maxChars - prefix.length - 8,
+        this.final,
+      );
       try {
         const sent = await stream.start(this.question, prefix + piece);
         this.messages.push(sent);
         this.shown.push(prefix + piece);
-        this.native = { index: this.messages.length - 1, openedAt: this.now(), start, appended: piece.length, prefix };
+        this.native = {
+          index: this.messages.length - 1,
+          openedAt: this.now(),
+          start,
+          appended: piece.length,
+          prefix,
+        };
         this.nativeUsed = true;
         await this.adapter.rememberAnswer?.(this.question, sent);
       } catch (err) {
@@ -224,15 +243,20 @@ export class ReplyWriter {
     const room = stream.maxChars - seg.prefix.length - seg.appended - 8;
     const expired = this.now() - seg.openedAt > stream.maxAgeMs;
     const pending = body.slice(from, stableEnd);
-    if (expired || (pending && room <= 0) || (pending.length > room && !fit(pending, room, false))) {
+    if (
+      expired ||
+      (pending && room <= 0) ||
+      (pending.length > room && !fitLines(pending, room, false))
+    ) {
       return this.closeSegment(body.slice(0, from));
     }
     if (pending) {
-      const piece = fit(pending, room, this.final) || pending.slice(0, room);
+      const piece = fitLines(pending, room, this.final) || pending.slice(0, room);
       try {
         await stream.append(this.question, this.messages[seg.index] as SentMessage, piece);
       } catch (err) {
-        if (err instanceof ChatApiError && err.code === "stream_expired") return this.closeSegment(body.slice(0, from), true);
+        if (err instanceof ChatApiError && err.code === "stream_expired")
+          return this.closeSegment(body.slice(0, from), true);
         throw err;
       }
       seg.appended += piece.length;
@@ -251,7 +275,11 @@ export class ReplyWriter {
     const closing = open ? `\n${closingFence(open)}` : undefined;
     if (!alreadyStopped) {
       try {
-        await this.adapter.stream?.stop(this.question, this.messages[seg.index] as SentMessage, closing);
+        await this.adapter.stream?.stop(
+          this.question,
+          this.messages[seg.index] as SentMessage,
+          closing,
+        );
       } catch (err) {
         if (!(err instanceof ChatApiError && err.code === "stream_expired")) throw err;
       }
@@ -260,13 +288,12 @@ export class ReplyWriter {
     this.nativeEnd = seg.start + seg.appended;
     this.native = undefined;
     this.onProgress?.(this.state);
-    const bodyDone = this.final && this.nativeEnd >= this.adapter.render(this.text).length;
-    return !bodyDone;
+    return true;
   }
 }
 
 /** The longest prefix of `text` within `room` that ends at a line break (or all of it when it fits). */
-function fit(text: string, room: number, final: boolean): string {
+function fitLines(text: string, room: number, final: boolean): string {
   if (text.length <= room) return text;
   const cut = text.lastIndexOf("\n", room - 1);
   if (cut > 0) return text.slice(0, cut + 1);

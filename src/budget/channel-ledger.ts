@@ -18,7 +18,9 @@ export class ChannelLedgerObject extends DurableObject<Env> {
   private table(): SqlStorage {
     const sql = this.ctx.storage.sql;
     if (!this.ready) {
-      sql.exec("CREATE TABLE IF NOT EXISTS spend (day TEXT PRIMARY KEY, usd REAL NOT NULL, answers INTEGER NOT NULL)");
+      sql.exec(
+        "CREATE TABLE IF NOT EXISTS spend (day TEXT PRIMARY KEY, usd REAL NOT NULL, answers INTEGER NOT NULL)",
+      );
       this.ready = true;
     }
     return sql;
@@ -33,13 +35,18 @@ export class ChannelLedgerObject extends DurableObject<Env> {
       Math.max(0, usd),
     );
     // Older days are only history; keep a month of it.
-    sql.exec("DELETE FROM spend WHERE day < ?", utcDay(Date.parse(`${day}T00:00:00Z`) - 31 * 86_400_000));
+    sql.exec(
+      "DELETE FROM spend WHERE day < ?",
+      utcDay(Date.parse(`${day}T00:00:00Z`) - 31 * 86_400_000),
+    );
     return this.spent(day);
   }
 
   /** USD spent on `day`. */
   spent(day: string): number {
-    const rows = this.table().exec<{ usd: number }>("SELECT usd FROM spend WHERE day = ?", day).toArray();
+    const rows = this.table()
+      .exec<{ usd: number }>("SELECT usd FROM spend WHERE day = ?", day)
+      .toArray();
     return rows[0]?.usd ?? 0;
   }
 }

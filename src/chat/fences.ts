@@ -11,7 +11,12 @@ export function openFenceAt(text: string): string | undefined {
     if (!match?.[1]) continue;
     const marker = match[1];
     if (!open) open = { marker, line: raw.trim() };
-    else if (marker[0] === open.marker[0] && marker.length >= open.marker.length && line.trim() === marker) open = undefined;
+    else if (
+      marker[0] === open.marker[0] &&
+      marker.length >= open.marker.length &&
+      line.trim() === marker
+    )
+      open = undefined;
   }
   return open?.line;
 }

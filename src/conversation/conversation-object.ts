@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
+import { answerQuestion } from "../answer/answer-question.ts";
 import type { ChatAdapter } from "../chat/adapter.ts";
 import type { Platform, Question } from "../chat/types.ts";
 import { type Env, openRouterConfig } from "../config.ts";
-import { answerQuestion } from "../answer/answer-question.ts";
 import { SettingsStore } from "../settings/settings-store.ts";
 import { QuestionStore } from "./question-store.ts";
 
@@ -37,20 +37,15 @@ export abstract class ConversationBase extends DurableObject<Env> {
   /** The adapter that posts into `platform`'s threads. */
   protected abstract adapterFor(platform: Platform): ChatAdapter;
 
-  /** Tuning hooks for the answer job (tests shorten them). */
-  protected answerTuning(): { intervalMs?: number; firstOutputTimeoutMs?: number; idleTimeoutMs?: number } {
-    return {};
-  }
-
   /** Takes a question: duplicate ids and unanswered-thread follow-ups are dropped here, atomically. */
   async submit(question: Question): Promise<SubmitResult> {
     if (this.store.has(question.id)) return { status: "duplicate" };
     if (question.trigger === "followup") {
       if (!this.store.hasEngaged()) return { status: "ignored" };
-      const settings = await new SettingsStore(this.env.SETTINGS, openRouterConfig(this.env).defaultModel).get(
-        question.thread.platform,
-        question.thread.channelId,
-      );
+      const settings = await new SettingsStore(
+        this.env.SETTINGS,
+        openRouterConfig(this.env).defaultModel,
+      ).get(question.thread.platform, question.thread.channelId);
       if (!settings.followups) return { status: "ignored" };
     }
     // The settings read above may have let a twin delivery in: the insert is the real check.
@@ -79,7 +74,9 @@ export abstract class ConversationBase extends DurableObject<Env> {
   /** The questions of this conversation and their states (for diagnostics and tests). */
   async describe(): Promise<{ id: string; state: string; attempts: number }[]> {
     return this.ctx.storage.sql
-      .exec<{ id: string; state: string; attempts: number }>("SELECT id, state, attempts FROM questions ORDER BY seq")
+      .exec<{ id: string; state: string; attempts: number }>(
+        "SELECT id, state, attempts FROM questions ORDER BY seq",
+      )
       .toArray();
   }
 
@@ -119,7 +116,6 @@ export abstract class ConversationBase extends DurableObject<Env> {
             adapter: this.adapterFor(row.question.thread.platform),
             signal: controller.signal,
             checkpoint: (cp) => this.store.saveCheckpoint(row.id, cp, Date.now()),
-            ...this.answerTuning(),
           },
         );
       } catch (err) {
@@ -136,12 +132,18 @@ export abstract class ConversationBase extends DurableObject<Env> {
   /** Tells the asker their question waits its turn; becomes the answer's first message. */
   private async postQueuedNote(question: Question, position: number): Promise<void> {
     const adapter = this.adapterFor(question.thread.platform);
-    const text = adapter.render(`⏳ _Queued: I'll answer this after the ${position === 1 ? "question" : `${position} questions`} ahead of it._`);
+    const text = adapter.render(
+      `⏳ _Queued: I'll answer this after the ${position === 1 ? "question" : `${position} questions`} ahead of it._`,
+    );
     try {
       const sent = await adapter.post(question, text);
       const row = this.store.get(question.id);
       if (row?.state === "queued") {
-        this.store.saveCheckpoint(question.id, { messages: [sent], shown: [text], text: "" }, Date.now());
+        this.store.saveCheckpoint(
+          question.id,
+          { messages: [sent], shown: [text], text: "" },
+          Date.now(),
+        );
       }
     } catch (err) {
       console.warn(`queued note for ${question.id} not posted: ${String(err)}`);

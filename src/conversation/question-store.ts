@@ -1,7 +1,13 @@
 import type { Question, SentMessage } from "../chat/types.ts";
 
 /** Where a question is in its life. `running` after a restart means it was interrupted. */
-export type QuestionState = "queued" | "running" | "answered" | "failed" | "interrupted" | "cancelled";
+export type QuestionState =
+  | "queued"
+  | "running"
+  | "answered"
+  | "failed"
+  | "interrupted"
+  | "cancelled";
 
 /** What the answer job saves as it goes, so a restarted object can finish or explain. */
 export interface Checkpoint {
@@ -63,7 +69,9 @@ export class QuestionStore {
 
   /** Inserts unless the id exists; returns false for a duplicate. */
   insert(question: Question, now: number): boolean {
-    const next = this.sql.exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM questions").one().n;
+    const next = this.sql
+      .exec<{ n: number }>("SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM questions")
+      .one().n;
     const cursor = this.sql.exec(
       "INSERT INTO questions (id, seq, payload, state, updated_at) VALUES (?, ?, ?, 'queued', ?) ON CONFLICT(id) DO NOTHING",
       question.id,
@@ -92,17 +100,29 @@ export class QuestionStore {
     const row = this.get(id);
     if (!row) return 0;
     return this.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM questions WHERE state IN ('queued','running') AND seq < ?", row.seq)
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM questions WHERE state IN ('queued','running') AND seq < ?",
+        row.seq,
+      )
       .one().n;
   }
 
   start(id: string, now: number): number {
-    this.sql.exec("UPDATE questions SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?", now, id);
+    this.sql.exec(
+      "UPDATE questions SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ?",
+      now,
+      id,
+    );
     return this.get(id)?.attempts ?? 1;
   }
 
   saveCheckpoint(id: string, checkpoint: Checkpoint, now: number): void {
-    this.sql.exec("UPDATE questions SET checkpoint = ?, updated_at = ? WHERE id = ?", JSON.stringify(checkpoint), now, id);
+    this.sql.exec(
+      "UPDATE questions SET checkpoint = ?, updated_at = ? WHERE id = ?",
+      JSON.stringify(checkpoint),
+      now,
+      id,
+    );
   }
 
   finish(id: string, state: Exclude<QuestionState, "queued" | "running">, now: number): void {

@@ -4,7 +4,9 @@ export interface ChatMessage {
   content: string | ContentPart[];
 }
 
-export type ContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
+export type ContentPart =
+  | { type: "text"; text: string }
+  | { type: "image_url"; image_url: { url: string } };
 
 export type Effort = "minimal" | "low" | "medium" | "high";
 

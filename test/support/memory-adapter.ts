@@ -27,14 +27,19 @@ export class MemoryAdapter implements ChatAdapter {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  enableNativeStream(opts: { maxAgeMs?: number; maxChars?: number; unsupported?: boolean } = {}): void {
+  enableNativeStream(
+    opts: { maxAgeMs?: number; maxChars?: number; unsupported?: boolean } = {},
+  ): void {
     const self = this;
     this.stream = {
       maxAgeMs: opts.maxAgeMs ?? 240_000,
       maxChars: opts.maxChars ?? 400,
       async start(_q, text) {
         self.record("start", undefined, text);
-        if (opts.unsupported) throw new ChatApiError("stream_unsupported", "unknown_method", { platformError: "unknown_method" });
+        if (opts.unsupported)
+          throw new ChatApiError("stream_unsupported", "unknown_method", {
+            platformError: "unknown_method",
+          });
         return self.create(text);
       },
       async append(_q, m, text) {

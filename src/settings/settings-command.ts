@@ -1,0 +1,196 @@
+import type { Platform } from "../chat/types.ts";
+import { type Env, openRouterConfig } from "../config.ts";
+import { createModelCatalog } from "../openrouter/model-catalog.ts";
+import type { ModelCatalog } from "../openrouter/types.ts";
+import {
+  type ChannelSettings,
+  SETTING_DESCRIPTIONS,
+  SETTING_KEYS,
+  type SettingKey,
+} from "./settings.ts";
+import { SettingsStore } from "./settings-store.ts";
+import { validateSettings } from "./settings-validate.ts";
+
+export type SettingsAction =
+  | { kind: "show" }
+  | { kind: "reset" }
+  | { kind: "set"; values: Record<string, string> };
+
+export interface SettingsCommandDeps {
+  env: Env;
+  platform: Platform;
+  channelId: string;
+  /** Whether the person may change settings (the adapter checks the platform's permissions). */
+  canChange: boolean;
+  /** Defaults to OpenRouter's catalog, cached in `env.SETTINGS`. */
+  catalog?: ModelCatalog;
+  /** Defaults to the store over `env.SETTINGS`. */
+  store?: SettingsStore;
+}
+
+const WHO_MAY_CHANGE: Record<Platform, string> = {
+  slack: "workspace admins and owners",
+  discord: "members with the Manage Channels permission",
+};
+
+const HOW_TO_CHANGE: Record<Platform, string> = {
+  slack:
+    'Change them with `/ask-settings key=value …` (quote values with spaces: `/ask-settings system="Answer in French" effort=high`); `key=default` restores one, `/ask-settings reset` restores all.',
+  discord:
+    "Change them with `/settings set`; the value `default` restores one, `/settings reset` restores all.",
+};
+
+// Slack turns typed quotes into curly ones on many keyboards.
+const CLOSING_QUOTE: Record<string, string> = { '"': '"', "“": "”", "”": "”" };
+
+/**
+ * Reads the text of Slack's `/ask-settings`: empty, `show` or `help` shows, `reset`
+ * resets, otherwise space-separated `key=value` pairs whose values may be double-quoted
+ * (`system="Answer in French" effort=high`).
+ */
+export function parseSettingsText(text: string): SettingsAction | { error: string } {
+  const input = text.trim();
+  const word = input.toLowerCase();
+  if (word === "" || word === "show" || word === "help") return { kind: "show" };
+  if (word === "reset") return { kind: "reset" };
+  const values: Record<string, string> = {};
+  let i = 0;
+  while (i < input.length) {
+    while (/\s/.test(input.charAt(i))) i++;
+    if (i >= input.length) break;
+    const keyStart = i;
+    while (i < input.length && input[i] !== "=" && !/\s/.test(input.charAt(i))) i++;
+    const key = input.slice(keyStart, i);
+    if (input[i] !== "=" || !key) {
+      return {
+        error: `Expected \`key=value\` but got \`${key || input.slice(keyStart).split(/\s/)[0]}\`. Use \`/ask-settings\` alone to see the keys.`,
+      };
+    }
+    i++;
+    let value = "";
+    const closer = CLOSING_QUOTE[input.charAt(i)];
+    if (closer) {
+      i++;
+      for (;;) {
+        if (i >= input.length)
+          return { error: `The value of \`${key}\` opens a quote that is never closed.` };
+        const ch = input.charAt(i);
+        if (ch === "\\" && closer === '"' && (input[i + 1] === '"' || input[i + 1] === "\\")) {
+          value += input.charAt(i + 1);
+          i += 2;
+        } else if (ch === closer) {
+          i++;
+          break;
+        } else {
+          value += ch;
+          i++;
+        }
+      }
+      if (i < input.length && !/\s/.test(input.charAt(i))) {
+        return { error: `Put a space after the closing quote of \`${key}\`.` };
+      }
+    } else {
+      while (i < input.length && !/\s/.test(input.charAt(i))) value += input.charAt(i++);
+    }
+    if (Object.hasOwn(values, key)) return { error: `\`${key}\` is given twice.` };
+    values[key] = value;
+  }
+  return { kind: "set", values };
+}
+
+/** Runs a settings command for one channel; `text` is markdown for the person who asked. */
+export async function runSettingsCommand(
+  deps: SettingsCommandDeps,
+  action: SettingsAction,
+): Promise<{ ok: boolean; text: string }> {
+  const defaultModel = defaultModelOf(deps.env);
+  const store = deps.store ?? new SettingsStore(deps.env.SETTINGS, defaultModel);
+  const { platform, channelId } = deps;
+  if (action.kind === "show") {
+    const [current, stored] = await Promise.all([
+      store.get(platform, channelId),
+      store.getStored(platform, channelId),
+    ]);
+    return { ok: true, text: listing(current, stored, platform) };
+  }
+  if (!deps.canChange) {
+    return {
+      ok: false,
+      text: `Only ${WHO_MAY_CHANGE[platform]} can change this channel's settings. Nothing was changed.`,
+    };
+  }
+  if (action.kind === "reset") {
+    await store.reset(platform, channelId);
+    return { ok: true, text: "This channel's settings are back to their defaults." };
+  }
+  if (!Object.keys(action.values).length) {
+    return { ok: false, text: `Nothing to change. ${HOW_TO_CHANGE[platform]}` };
+  }
+  const current = await store.get(platform, channelId);
+  const catalog = deps.catalog ?? lazyCatalog(deps.env);
+  const result = await validateSettings(action.values, { catalog, current, defaultModel });
+  if (!result.ok) {
+    return {
+      ok: false,
+      text: `Nothing was changed:\n${result.errors.map((e) => `- ${e}`).join("\n")}`,
+    };
+  }
+  await store.update(platform, channelId, result.patch);
+  const after = await store.get(platform, channelId);
+  const changed = SETTING_KEYS.filter((key) => key in result.patch).map((key) => {
+    const backToDefault = result.patch[key] === undefined && after[key] !== undefined;
+    return `- \`${key}\`: ${show(key, after[key])}${backToDefault ? " (default)" : ""}`;
+  });
+  // KV is eventually consistent: another location may serve the old value for about a minute.
+  return {
+    ok: true,
+    text: `Updated this channel's settings:\n${changed.join("\n")}\nIt can take up to a minute to apply everywhere.`,
+  };
+}
+
+function listing(
+  current: ChannelSettings,
+  stored: Partial<ChannelSettings>,
+  platform: Platform,
+): string {
+  const lines = SETTING_KEYS.map((key) => {
+    const mark = key in stored ? "" : " (default)";
+    return `- \`${key}\`: ${show(key, current[key])}${mark} — ${SETTING_DESCRIPTIONS[key]}`;
+  });
+  return [
+    "**Settings for this channel**",
+    ...lines,
+    `${HOW_TO_CHANGE[platform]} Only ${WHO_MAY_CHANGE[platform]} can change them.`,
+  ].join("\n");
+}
+
+function show(key: SettingKey, value: ChannelSettings[SettingKey]): string {
+  if (value === undefined) return key === "daily_budget_usd" ? "no limit" : "the model's default";
+  if (key === "followups") return value ? "on" : "off";
+  if (key === "daily_budget_usd") return `$${(value as number).toFixed(2)}`;
+  if (key === "system") {
+    const flat = String(value).replace(/\s+/g, " ").trim();
+    if (!flat) return "none";
+    return flat.length > 200 ? `“${flat.slice(0, 200)}…” (${flat.length} characters)` : `“${flat}”`;
+  }
+  return `\`${value}\``;
+}
+
+/** The catalog is only built when a check needs it, so a missing API key does not block `followups=off`. */
+function lazyCatalog(env: Env): ModelCatalog {
+  let catalog: ModelCatalog | undefined;
+  const get = () => {
+    if (!catalog) {
+      const { baseUrl, apiKey } = openRouterConfig(env);
+      catalog = createModelCatalog({ baseUrl, apiKey, kv: env.SETTINGS });
+    }
+    return catalog;
+  };
+  return { get: (id) => get().get(id), search: (query, limit) => get().search(query, limit) };
+}
+
+// openRouterConfig throws without an API key, yet the default model does not depend on it.
+function defaultModelOf(env: Env): string {
+  return openRouterConfig({ ...env, OPENROUTER_API_KEY: env.OPENROUTER_API_KEY || "unused" })
+    .defaultModel;
+}

@@ -1,0 +1,92 @@
+import { SELF } from "cloudflare:test";
+
+/** The signing secret the Worker under test has (vitest.config.ts). */
+export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+
+async function hmacHex(secret: string, data: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const sig = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(data));
+  return [...new Uint8Array(sig)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Sends `body` to `POST /slack/events` signed the way Slack signs it. */
+export async function sendSlack(
+  body: string,
+  opts: {
+    contentType?: string;
+    secret?: string;
+    timestamp?: number;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<Response> {
+  const ts = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
+  const signature = `v0=${await hmacHex(opts.secret ?? SIGNING_SECRET, `v0:${ts}:${body}`)}`;
+  return SELF.fetch("https://quarry.test/slack/events", {
+    method: "POST",
+    headers: {
+      "content-type": opts.contentType ?? "application/json",
+      "x-slack-request-timestamp": ts,
+      "x-slack-signature": signature,
+      ...opts.headers,
+    },
+    body,
+  });
+}
+
+let eventCounter = 0;
+
+/** An Events API envelope around `event`, as Slack delivers it. */
+export function eventEnvelope(
+  event: Record<string, unknown>,
+  opts: { eventId?: string; team?: string; botUserId?: string } = {},
+): string {
+  return JSON.stringify({
+    token: "legacy-verification-token",
+    team_id: opts.team ?? "T0TEAM",
+    api_app_id: "A0QUARRY",
+    event,
+    type: "event_callback",
+    event_id: opts.eventId ?? `Ev${String(++eventCounter).padStart(8, "0")}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [
+      {
+        enterprise_id: null,
+        team_id: opts.team ?? "T0TEAM",
+        user_id: opts.botUserId ?? "U0QUARRY",
+        is_bot: true,
+        is_enterprise_install: false,
+      },
+    ],
+    is_ext_shared_channel: false,
+    event_context: "4-eyJldCI6ImFwcF9tZW50aW9uIn0",
+  });
+}
+
+/** A slash command's form body. */
+export function commandBody(
+  command: string,
+  text: string,
+  opts: { user?: string; channel?: string } = {},
+): string {
+  return new URLSearchParams({
+    token: "legacy",
+    team_id: "T0TEAM",
+    team_domain: "quarry-test",
+    channel_id: opts.channel ?? "C0GENERAL",
+    channel_name: "general",
+    user_id: opts.user ?? "U0ANA",
+    user_name: "ana",
+    command,
+    text,
+    api_app_id: "A0QUARRY",
+    is_enterprise_install: "false",
+    response_url: "https://hooks.slack.test/commands/T0TEAM/1/abc",
+    trigger_id: "13345224609.738474920.8088930838d88f008e0",
+  }).toString();
+}

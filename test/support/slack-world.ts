@@ -1,0 +1,49 @@
+import { env } from "cloudflare:workers";
+import { vi } from "vitest";
+import type { ThreadRef } from "../../src/chat/types.ts";
+import { conversationName } from "../../src/conversation/submit.ts";
+import { clearModelCatalogCache } from "../../src/openrouter/model-catalog.ts";
+import { eventually, installFakeNetwork } from "../fakes/network.ts";
+import { FakeOpenRouter } from "../fakes/openrouter.ts";
+import { FakeSlack } from "../fakes/slack-api.ts";
+
+interface DescribeRpc {
+  describe(): Promise<{ id: string; state: string; attempts: number }[]>;
+}
+
+/** Fake Slack + fake OpenRouter behind the Worker's fetch, fresh for each test. */
+export async function slackWorld(opts: { nativeStreaming?: FakeSlack["nativeStreaming"] } = {}) {
+  vi.restoreAllMocks();
+  clearModelCatalogCache();
+  await env.SETTINGS.delete("cache:models");
+  const slack = new FakeSlack({ nativeStreaming: opts.nativeStreaming ?? "unknown_method" });
+  slack.seedUser({ id: "U0ANA", name: "ana", real_name: "Ana Lima" });
+  slack.seedUser({ id: "U0BEN", name: "ben", real_name: "Ben Okafor" });
+  slack.seedUser({ id: "U0ADMIN", name: "root", real_name: "Ada Admin", is_admin: true });
+  const openrouter = new FakeOpenRouter();
+  const network = installFakeNetwork({ "slack.test": slack, "openrouter.test": openrouter });
+  return { slack, openrouter, network };
+}
+
+let counter = 0;
+/** A channel id no other test uses, so conversations and settings never leak between tests. */
+export function freshChannel(): string {
+  return `C${Date.now().toString(36).toUpperCase()}${++counter}`;
+}
+
+export function slackThread(channel: string, threadTs: string): ThreadRef {
+  return { platform: "slack", workspaceId: "T0TEAM", channelId: channel, threadId: threadTs };
+}
+
+/** Waits until the thread's conversation has no queued or running question left. */
+export async function settled(thread: ThreadRef, expected = 1) {
+  const ns = env.CONVERSATIONS;
+  const stub = ns.get(ns.idFromName(conversationName(thread))) as unknown as DescribeRpc;
+  return eventually(async () => {
+    const rows = await stub.describe();
+    return rows.length >= expected &&
+      rows.every((r) => r.state !== "queued" && r.state !== "running")
+      ? rows
+      : undefined;
+  }, 20_000);
+}
