@@ -11,6 +11,11 @@ export default defineConfig({
           OPENROUTER_API_KEY: "sk-or-test",
           SLACK_BOT_TOKEN: "xoxb-test",
           SLACK_SIGNING_SECRET: "8f742231b10e8888abcd99yyyzzz85a5",
+          // Discord is on in tests. This public key's private half is unknown: tests that
+          // sign interactions generate a key pair and pass its public key to the route.
+          DISCORD_APPLICATION_ID: "1100000000000000001",
+          DISCORD_BOT_TOKEN: "discord-bot-token-test",
+          DISCORD_PUBLIC_KEY: "0".repeat(64),
           OPENROUTER_BASE_URL: "https://openrouter.test/api/v1",
           SLACK_API_URL: "https://slack.test/api",
           DISCORD_API_URL: "https://discord.test/api/v10",

@@ -99,10 +99,15 @@ export function openRouterConfig(env: Env): OpenRouterConfig {
   return {
     apiKey: env.OPENROUTER_API_KEY.trim(),
     baseUrl: trimSlash(env.OPENROUTER_BASE_URL || DEFAULTS.OPENROUTER_BASE_URL),
-    defaultModel: env.DEFAULT_MODEL || DEFAULTS.DEFAULT_MODEL,
+    defaultModel: defaultModel(env),
     firstOutputTimeoutMs: seconds(env, "FIRST_OUTPUT_TIMEOUT_SECONDS", 1200) * 1000,
     idleTimeoutMs: seconds(env, "IDLE_TIMEOUT_SECONDS", 180) * 1000,
   };
+}
+
+/** The model of a channel without a `model` setting (needs no API key). */
+export function defaultModel(env: Env): string {
+  return env.DEFAULT_MODEL?.trim() || DEFAULTS.DEFAULT_MODEL;
 }
 
 function seconds(

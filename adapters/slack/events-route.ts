@@ -84,7 +84,8 @@ async function handleCommand(env: Env, api: SlackApi, command: SlackCommand): Pr
 }
 
 async function settingsCommand(env: Env, api: SlackApi, command: SlackCommand): Promise<Response> {
-  const action = parseSettingsText(command.text);
+  // Slack escapes &, < and > in command text; settings values (a system prompt) want them back.
+  const action = parseSettingsText(unescapeSlack(command.text));
   if ("error" in action) return ephemeral(action.error);
   const canChange = action.kind === "show" || (await mayChangeSettings(api, command));
   const result = await runSettingsCommand(
@@ -112,4 +113,8 @@ function ephemeral(markdown: string): Response {
     text: toPlainFallback(markdown, 3000),
     blocks: [{ type: "markdown", text }],
   });
+}
+
+function unescapeSlack(text: string): string {
+  return text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
 }

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { answerQuestion } from "../answer/answer-question.ts";
 import type { ChatAdapter } from "../chat/adapter.ts";
 import type { Platform, Question } from "../chat/types.ts";
-import { type Env, openRouterConfig } from "../config.ts";
+import { defaultModel, type Env } from "../config.ts";
 import { SettingsStore } from "../settings/settings-store.ts";
 import { QuestionStore } from "./question-store.ts";
 
@@ -42,10 +42,10 @@ export abstract class ConversationBase extends DurableObject<Env> {
     if (this.store.has(question.id)) return { status: "duplicate" };
     if (question.trigger === "followup") {
       if (!this.store.hasEngaged()) return { status: "ignored" };
-      const settings = await new SettingsStore(
-        this.env.SETTINGS,
-        openRouterConfig(this.env).defaultModel,
-      ).get(question.thread.platform, question.thread.channelId);
+      const settings = await new SettingsStore(this.env.SETTINGS, defaultModel(this.env)).get(
+        question.thread.platform,
+        question.thread.channelId,
+      );
       if (!settings.followups) return { status: "ignored" };
     }
     // The settings read above may have let a twin delivery in: the insert is the real check.

@@ -1,5 +1,5 @@
 import type { Platform } from "../chat/types.ts";
-import { type Env, openRouterConfig } from "../config.ts";
+import { defaultModel, type Env, openRouterConfig } from "../config.ts";
 import { createModelCatalog } from "../openrouter/model-catalog.ts";
 import type { ModelCatalog } from "../openrouter/types.ts";
 import {
@@ -189,8 +189,4 @@ function lazyCatalog(env: Env): ModelCatalog {
   return { get: (id) => get().get(id), search: (query, limit) => get().search(query, limit) };
 }
 
-// openRouterConfig throws without an API key, yet the default model does not depend on it.
-function defaultModelOf(env: Env): string {
-  return openRouterConfig({ ...env, OPENROUTER_API_KEY: env.OPENROUTER_API_KEY || "unused" })
-    .defaultModel;
-}
+const defaultModelOf = defaultModel;
