@@ -237,6 +237,50 @@ describe("Slack: answering", () => {
   });
 });
 
+describe("Slack: history", () => {
+  it("trims the thread oldest-first to the model's context, keeping the question", async () => {
+    const { slack, openrouter } = await slackWorld();
+    const channel = freshChannel();
+    const { commandBody } = await import("./support/slack-requests.ts");
+    await sendSlack(
+      commandBody("/ask-settings", "model=tiny/model", { user: "U0ADMIN", channel }),
+      {
+        contentType: "application/x-www-form-urlencoded",
+      },
+    );
+    const root = "1700000600.000100";
+    slack.seedMessage(channel, { ts: root, user: "U0BEN", text: `OLDEST ${"a".repeat(900)}` });
+    for (let i = 1; i <= 8; i++) {
+      const ts = `1700000600.00${String(i).padStart(2, "0")}00`;
+      slack.seedMessage(channel, {
+        ts,
+        thread_ts: root,
+        user: "U0BEN",
+        text: `message ${i} ${"b".repeat(600)}`,
+      });
+    }
+    const q = "1700000600.009900";
+    slack.seedMessage(channel, {
+      ts: q,
+      thread_ts: root,
+      user: "U0ANA",
+      text: "<@U0QUARRY> summarise",
+    });
+    await sendSlack(eventEnvelope(mention(channel, q, "summarise", { thread_ts: root })));
+    await settled(slackThread(channel, root));
+    const body = openrouter.chatBodies[0] as {
+      model: string;
+      messages: { role: string; content: string }[];
+    };
+    expect(body.model).toBe("tiny/model");
+    const all = body.messages.map((m) => String(m.content)).join("\n");
+    expect(all).not.toContain("OLDEST");
+    expect(all).toContain("summarise");
+    // Roughly within 1,000 tokens minus the room kept for the answer.
+    expect(all.length).toBeLessThan(3_000);
+  });
+});
+
 describe("Slack: long answers and streaming", () => {
   it("continues a long answer in new messages, each within Slack's limits", async () => {
     const { slack, openrouter } = await slackWorld();

@@ -143,4 +143,31 @@ describe("Slack: /ask-settings", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(openrouter.chatBodies).toHaveLength(1);
   });
+
+  it("stops answering once the channel's daily budget is spent, and says so", async () => {
+    const { slack, openrouter } = await slackWorld();
+    const channel = freshChannel();
+    await settings("daily_budget_usd=0.01", { user: "U0ADMIN", channel });
+    const ask = async (ts: string) => {
+      slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> q" });
+      await sendSlack(
+        eventEnvelope({
+          type: "app_mention",
+          user: "U0ANA",
+          text: "<@U0QUARRY> q",
+          ts,
+          channel,
+          event_ts: ts,
+        }),
+      );
+      await settled(slackThread(channel, ts));
+      return slack.thread(channel, ts).at(-1)!.text;
+    };
+    openrouter.reply({ text: ["Costly answer."], usage: { cost: 0.0123 } });
+    expect(await ask("1700000500.000100")).toContain("Costly answer.");
+    const refusal = await ask("1700000501.000100");
+    expect(refusal).toMatch(/daily budget/i);
+    expect(refusal).toContain("$0.01");
+    expect(openrouter.chatBodies).toHaveLength(1);
+  });
 });
