@@ -263,6 +263,24 @@ describe("Discord Gateway object", () => {
     expect(gateway.sent(2)[0]?.d).toMatchObject({ token: "a-new-token" });
   });
 
+  it("tries a fatal stop again later, so a fix made in the Developer Portal is picked up", async () => {
+    const stub = freshObject();
+    await connected(stub);
+    await gateway.close(4014, "Disallowed intent(s).");
+    const stopped = await statusWhen(stub, (s) => s.state === "stopped");
+    expect(stopped.detail).toMatch(/MESSAGE CONTENT/);
+    // Thirty minutes later (the stored retry time moved into the past):
+    const scheduled = await runInDurableObject(stub, async (instance) => {
+      const store = (instance as unknown as { store: { stop?: { retryAt?: number } } }).store;
+      const at = store.stop?.retryAt;
+      if (store.stop) store.stop.retryAt = Date.now() - 1;
+      return at;
+    });
+    expect(scheduled).toBeGreaterThan(Date.now() + 29 * 60_000);
+    await connected(stub);
+    expect(gateway.connections).toHaveLength(2);
+  });
+
   it("stops before opening a socket when GET /gateway/bot rejects the token", async () => {
     gateway.restFailure = { status: 401, body: { message: "401: Unauthorized", code: 0 } };
     const stub = freshObject();

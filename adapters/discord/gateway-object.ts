@@ -18,6 +18,13 @@ import {
 import { fingerprintOf, GatewayStore } from "./gateway-store.ts";
 import { threadParentLookup } from "./parse-message.ts";
 
+/**
+ * A fatal close (bad token, disallowed intents) is tried again this much later: often
+ * enough to notice a fix made in the Developer Portal, rare enough (48 a day) to stay far
+ * inside the 1,000 identifies a day.
+ */
+const FATAL_RETRY_MS = 30 * 60_000;
+
 export interface GatewayStatus {
   /** `off` (not configured), `stopped` (needs a fix), `waiting` (identify budget), `backoff`, `connecting`, `disconnected`, or the protocol phase. */
   state: "off" | "stopped" | "waiting" | "backoff" | "connecting" | Phase;
@@ -65,10 +72,10 @@ export class DiscordGatewayObject extends DurableObject<Env> {
     }
     const stop = await this.store.stopped();
     if (stop) {
-      const stillStopped =
-        stop.retryAt !== undefined
-          ? Date.now() < stop.retryAt
-          : stop.fingerprint === (await fingerprintOf(config.botToken, this.intents()));
+      // A new token or new intents clear a stop at once; otherwise it is tried again at
+      // `retryAt` (e.g. someone turned on MESSAGE CONTENT in the Developer Portal meanwhile).
+      const sameBot = stop.fingerprint === (await fingerprintOf(config.botToken, this.intents()));
+      const stillStopped = sameBot && Date.now() < (stop.retryAt ?? Number.POSITIVE_INFINITY);
       if (stillStopped) return this.status();
       await this.store.clearStop();
       this.protocol?.clearStop();
@@ -85,7 +92,7 @@ export class DiscordGatewayObject extends DurableObject<Env> {
     const config = this.config();
     if (isOff(config)) return { state: "off", detail: config.off };
     const stop = await this.store.stopped();
-    if (stop) return { state: stop.retryAt ? "waiting" : "stopped", detail: stop.reason };
+    if (stop) return { state: stop.code !== undefined ? "stopped" : "waiting", detail: stop.reason };
     const { session, ledger } = this.protocol ?? (await this.store.peek());
     const now = Date.now();
     const base = {
@@ -310,7 +317,8 @@ export class DiscordGatewayObject extends DurableObject<Env> {
 
   private stop(action: Extract<GatewayAction, { type: "stop" }>): void {
     console.error(`discord gateway: stopped: ${action.reason}`);
-    const { reason, code, retryAt } = action;
+    const { reason, code } = action;
+    const retryAt = action.retryAt ?? Date.now() + FATAL_RETRY_MS;
     this.store.saveStop({ reason, code, retryAt, fingerprint: this.fingerprint ?? "" });
   }
 
