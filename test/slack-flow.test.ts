@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { eventually } from "./fakes/network.ts";
 import { FAKE_SLACK_URL } from "./fakes/slack-api.ts";
 import { eventEnvelope, sendSlack } from "./support/slack-requests.ts";
 import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
@@ -71,6 +72,10 @@ describe("Slack: answering", () => {
     expect(body.messages.at(-1)).toMatchObject({ role: "user" });
     expect(String(body.messages.at(-1)!.content)).toContain("what is QUIC?");
     expect(body.user).not.toContain("U0ANA");
+    // The thread showed that Quarry was working, and the status was cleared at the end.
+    const statuses = slack.callsTo("assistant.threads.setStatus").map((c) => c.body.status);
+    expect(statuses[0]).toMatch(/researching/);
+    await eventually(() => slack.callsTo("assistant.threads.setStatus").at(-1)?.body.status === "");
   });
 
   it("answers once when the mention arrives as app_mention, as message.channels, and again as a Slack retry", async () => {

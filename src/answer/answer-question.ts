@@ -188,6 +188,7 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     return cancelled ? "cancelled" : "failed";
   } finally {
     clearTimers(ticker, working);
+    void adapter.showWorking?.(q, "")?.catch(() => {});
   }
 }
 

@@ -21,7 +21,7 @@ export interface ChatAdapter {
   edit(question: Question, message: SentMessage, text: string): Promise<void>;
   /** Turns the model's markdown into text the platform renders, with every mass or user mention neutralised. */
   render(markdown: string): string;
-  /** Optional: shows that the bot is working (Slack thread status, Discord typing). The core calls it again while it waits. */
+  /** Optional: shows that the bot is working (Slack thread status, Discord typing); the core renews it while it waits and calls it with "" when done, which clears it where the platform can. */
   showWorking?(question: Question, status: string): Promise<void>;
   /** Optional: the platform's native streaming; absent, the core posts and then edits. */
   readonly stream?: NativeStream;
