@@ -92,6 +92,18 @@ describe("POST /slack/events verification", () => {
     expect(openrouter.requests).toHaveLength(0);
   });
 
+  it("acknowledges Slack's app_rate_limited notice with a 200", async () => {
+    await slackWorld();
+    const body = JSON.stringify({
+      token: "x",
+      type: "app_rate_limited",
+      team_id: "T0TEAM",
+      minute_rate_limited: 1518467820,
+      api_app_id: "A0QUARRY",
+    });
+    expect((await sendSlack(body)).status).toBe(200);
+  });
+
   it("answers malformed but signed input with a 4xx, never a 5xx", async () => {
     await slackWorld();
     for (const [body, contentType] of [

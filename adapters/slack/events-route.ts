@@ -54,6 +54,9 @@ export async function handleSlackEvents({
     }
     case "command":
       return handleCommand(env, api, inbound);
+    case "notice":
+      console.warn(`slack: ${inbound.type}`);
+      return new Response(null, { status: 200 });
     case "interaction":
       // No interactive elements yet; acknowledge so Slack does not show an error.
       return new Response(null, { status: 200 });

@@ -102,6 +102,8 @@ export interface SlackCommand {
 
 export type SlackInbound =
   | { kind: "url_verification"; challenge: string }
+  /** Slack telling us something needing no answer (e.g. `app_rate_limited`): acknowledge it. */
+  | { kind: "notice"; type: string }
   | SlackEventInbound
   | SlackCommand
   | { kind: "interaction"; payload: SlackInteractionPayload };
@@ -129,6 +131,8 @@ function parseRetryNum(value: string | null | undefined): number | undefined {
 function parseEventsApi(rawBody: string, retryNum?: string | null): SlackInbound {
   const body = parseJson(rawBody, "request body");
   const type = typeof body === "object" && body !== null && "type" in body ? body.type : undefined;
+  // Sent when the app exceeds 30,000 events an hour in a workspace; only needs a 200.
+  if (type === "app_rate_limited") return { kind: "notice", type };
   if (type === "url_verification") {
     return {
       kind: "url_verification",
