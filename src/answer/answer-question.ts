@@ -172,6 +172,7 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
         `${body}\n\n${footer}`,
         `✅ ${summaryLine({ usage, model: modelId, elapsedMs })}`,
       );
+    await clearWorking(adapter, q);
     return "answered";
   } catch (err) {
     clearTimers(ticker, working);
@@ -185,11 +186,16 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
       ? `${text}\n\n${message}\n_The answer above is incomplete._`
       : message;
     await writer.finish(partial, "");
+    await clearWorking(adapter, q);
     return cancelled ? "cancelled" : "failed";
   } finally {
     clearTimers(ticker, working);
-    void adapter.showWorking?.(q, "")?.catch(() => {});
   }
+}
+
+/** Clears the platform's "working" indicator; cosmetic, so a failure is ignored. */
+async function clearWorking(adapter: ChatAdapter, q: Question): Promise<void> {
+  await adapter.showWorking?.(q, "")?.catch(() => {});
 }
 
 function clearTimers(...timers: ReturnType<typeof setInterval>[]): void {

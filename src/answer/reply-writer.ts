@@ -211,11 +211,10 @@ export class ReplyWriter {
       if (stableEnd <= start) return false;
       const open = openFenceAt(body.slice(0, start));
       const prefix = open ? `${open}\n` : "";
-      const piece = fitLines(
-        body.slice(start, stableEnd),
-        stream.maxChars - prefix.length - 8,
-        this.final,
-      );
+      const room = stream.maxChars - prefix.length - 8;
+      const rest = body.slice(start, stableEnd);
+      // A single line longer than a whole message is the one place a line gets cut.
+      const piece = fitLines(rest, room) || rest.slice(0, room);
       try {
         const sent = await stream.start(this.question, prefix + piece);
         this.messages.push(sent);
@@ -243,15 +242,11 @@ export class ReplyWriter {
     const room = stream.maxChars - seg.prefix.length - seg.appended - 8;
     const expired = this.now() - seg.openedAt > stream.maxAgeMs;
     const pending = body.slice(from, stableEnd);
-    if (
-      expired ||
-      (pending && room <= 0) ||
-      (pending.length > room && !fitLines(pending, room, false))
-    ) {
+    if (expired || (pending && room <= 0) || (pending.length > room && !fitLines(pending, room))) {
       return this.closeSegment(body.slice(0, from));
     }
     if (pending) {
-      const piece = fitLines(pending, room, this.final) || pending.slice(0, room);
+      const piece = fitLines(pending, room);
       try {
         await stream.append(this.question, this.messages[seg.index] as SentMessage, piece);
       } catch (err) {
@@ -293,9 +288,8 @@ export class ReplyWriter {
 }
 
 /** The longest prefix of `text` within `room` that ends at a line break (or all of it when it fits). */
-function fitLines(text: string, room: number, final: boolean): string {
+function fitLines(text: string, room: number): string {
   if (text.length <= room) return text;
   const cut = text.lastIndexOf("\n", room - 1);
-  if (cut > 0) return text.slice(0, cut + 1);
-  return final || room > 0 ? text.slice(0, Math.max(room, 0)) : "";
+  return cut > 0 ? text.slice(0, cut + 1) : "";
 }
