@@ -139,6 +139,20 @@ describe("Discord adapter: posting an /ask answer", () => {
     expect(refused.map((r) => r.method)).toEqual(["PATCH", "POST"]);
   });
 
+  it("asks to be retried while Discord has not seen the deferral yet, and uses the bot token once that cannot be why", async () => {
+    const q = askQuestion();
+    const early = { ...q, delivery: { ...q.delivery, interactionToken: "not-acknowledged-yet" } };
+    const err = await adapter.post(early, "part one").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ChatApiError);
+    expect(err).toMatchObject({ code: "interaction_pending", retryable: true, retryAfterMs: 500 });
+    expect(fake.calls("/channels/")).toHaveLength(0);
+
+    clock = START + 6_000;
+    const late = await adapter.post(early, "part one");
+    expect(late.meta?.via).toBe("channel");
+    expect(fake.visible(CHANNEL_ID).at(-1)?.content).toBe("part one");
+  });
+
   it("posts a stand-in when the bot token may not edit a webhook message, and edits the stand-in afterwards", async () => {
     const q = askQuestion();
     const first = await adapter.post(q, "draft");

@@ -22,6 +22,13 @@ const MAX_MESSAGE_CHARS = 2000;
 const EDIT_INTERVAL_MS = 1200;
 /** Stop using an interaction token a minute before its 15 minutes run out. */
 const TOKEN_MARGIN_MS = 60_000;
+/**
+ * The conversation can reach the interaction webhook before Discord has the route's
+ * deferral (type 5), and until then Discord answers 10015 Unknown Webhook. The route
+ * answers within Discord's 3 s, so a 10015 this soon means "not yet", not "expired".
+ */
+const ACK_GRACE_MS = 5_000;
+const ACK_RETRY_MS = 500;
 /** Errors meaning the bot token cannot edit this (webhook) message. */
 const CANNOT_EDIT = new Set([
   "not_author",
@@ -85,16 +92,25 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
     let message: SentMessage | undefined;
     if (token) {
       try {
-        if (await originalIsFree(q, token))
-          message = sent(await api.editOriginal(token, { content: text }), "webhook", true);
-        else
+        if (await originalIsFree(q, token)) {
+          // The deferral had no flags to give; links in the answer would unfurl without this.
+          const body = { content: text, flags: FLAGS.SuppressEmbeds };
+          message = sent(await api.editOriginal(token, body), "webhook", true);
+        } else
           message = sent(
             await api.createFollowup(token, { content: text, flags: FLAGS.SuppressEmbeds }),
             "webhook",
           );
       } catch (err) {
-        // The token died early (or the interaction was deleted): carry on with the bot token.
         if (!isCode(err, "interaction_expired")) throw err;
+        if (!last.has(q.id) && now() - q.receivedAt < ACK_GRACE_MS) {
+          throw new ChatApiError("interaction_pending", "Discord has not seen the deferral yet", {
+            status: 404,
+            retryable: true,
+            retryAfterMs: ACK_RETRY_MS,
+          });
+        }
+        // The token died early (or the interaction was deleted): carry on with the bot token.
       }
     }
     message ??= await postViaChannel(q, text);

@@ -92,7 +92,8 @@ export class DiscordGatewayObject extends DurableObject<Env> {
     const config = this.config();
     if (isOff(config)) return { state: "off", detail: config.off };
     const stop = await this.store.stopped();
-    if (stop) return { state: stop.code !== undefined ? "stopped" : "waiting", detail: stop.reason };
+    if (stop)
+      return { state: stop.code !== undefined ? "stopped" : "waiting", detail: stop.reason };
     const { session, ledger } = this.protocol ?? (await this.store.peek());
     const now = Date.now();
     const base = {

@@ -19,8 +19,10 @@ import {
   GATEWAY_BOT,
   type Json,
   matches,
+  messageShape,
+  type NewMessage,
   type RouteMatcher,
-  tooManyRequests,
+  ScriptedLimits,
   unknownReference,
 } from "./discord-wire.ts";
 
@@ -35,6 +37,10 @@ export interface DiscordRequest {
   query: Record<string, string>;
   headers: Record<string, string>;
   body: unknown;
+  /** Epoch ms the request arrived. */
+  at: number;
+  /** The HTTP status the fake answered with. */
+  status?: number;
 }
 
 export interface FakeChannel {
@@ -72,8 +78,7 @@ export class FakeDiscord {
   /** Discord lets the bot token edit the app's non-ephemeral interaction messages; switch off to see the fallback. */
   botCanEditWebhookMessages = true;
   private readonly interactions = new Map<string, Interaction>();
-  private readonly limited: { match: RouteMatcher; times: number; retryAfter: number }[] = [];
-  private readonly exhausted: { match: RouteMatcher; resetAfter: number }[] = [];
+  private readonly limits = new ScriptedLimits();
   private lastId = 0n;
 
   constructor(opts: { token?: string; applicationId?: string } = {}) {
@@ -155,14 +160,17 @@ export class FakeDiscord {
     if (i) i.expired = true;
   }
 
-  /** The next `times` requests matching `match` answer 429 with `retry_after`. */
-  rateLimitNext(match: RouteMatcher, times = 1, retryAfterSeconds = 0.25): void {
-    this.limited.push({ match, times, retryAfter: retryAfterSeconds });
+  /**
+   * The next `times` requests matching `match` answer 429 with `retry_after`, once `skip`
+   * matching requests have gone through.
+   */
+  rateLimitNext(match: RouteMatcher, times = 1, retryAfterSeconds = 0.25, skip = 0): void {
+    this.limits.rateLimitNext(match, times, retryAfterSeconds, skip);
   }
 
   /** The next response matching `match` reports its bucket exhausted for `resetAfterSeconds`. */
   exhaustNext(match: RouteMatcher, resetAfterSeconds: number): void {
-    this.exhausted.push({ match, resetAfter: resetAfterSeconds });
+    this.limits.exhaustNext(match, resetAfterSeconds);
   }
 
   /** The channel's messages oldest first, as people see them. */
@@ -195,22 +203,25 @@ export class FakeDiscord {
     const path = url.pathname.replace(/^\/api\/v10/, "");
     const text = req.method === "GET" ? "" : await req.text();
     const body = text ? JSON.parse(text) : undefined;
-    this.requests.push({
+    const record: DiscordRequest = {
       method: req.method,
       path,
       query: Object.fromEntries(url.searchParams),
       headers: Object.fromEntries(req.headers),
       body,
-    });
+      at: Date.now(),
+    };
+    this.requests.push(record);
+    const res = this.respond(req, url, path, body);
+    record.status = res.status;
+    return res;
+  }
+
+  private respond(req: Request, url: URL, path: string, body: unknown): Response {
     const route = `${req.method} ${path}`;
-    const limit = this.limited.find((l) => l.times > 0 && matches(l.match, route));
-    if (limit) {
-      limit.times--;
-      return tooManyRequests(route, limit.retryAfter);
-    }
-    const exhaust = this.exhausted.findIndex((e) => matches(e.match, route));
-    const resetAfter =
-      exhaust >= 0 ? (this.exhausted.splice(exhaust, 1)[0]?.resetAfter ?? 0) : undefined;
+    const refusal = this.limits.refusal(route);
+    if (refusal) return refusal;
+    const resetAfter = this.limits.resetAfter(route);
     try {
       const answer = this.route(
         req.method,
@@ -297,12 +308,13 @@ export class FakeDiscord {
       return list
         .filter((x) => !before || BigInt(x.id) < BigInt(before))
         .reverse()
-        .slice(0, limit);
+        .slice(0, limit)
+        .map((x) => this.withReference(x));
     }
     const one = rest.match(/^\/messages\/(\d+)$/);
     const msg = one ? list.find((x) => x.id === one[1]) : undefined;
     if (one && !msg) throw new DiscordError(404, 10008, "Unknown Message");
-    if (msg && method === "GET") return msg;
+    if (msg && method === "GET") return this.withReference(msg);
     if (msg && method === "PATCH") {
       const byApp = msg.author.id === this.applicationId;
       if (!byApp || (msg.webhook_id && !this.botCanEditWebhookMessages)) {
@@ -349,43 +361,22 @@ export class FakeDiscord {
     return msg;
   }
 
-  private store(
-    channelId: string,
-    m: {
-      author: APIUser;
-      content: string;
-      reference?: APIMessageReference;
-      type?: number;
-      flags?: number;
-      webhook?: boolean;
-    },
-  ): APIMessage {
+  /** As REST returns a message: the replied-to message as it reads now, one level deep. */
+  private withReference(msg: APIMessage): APIMessage {
+    const id = msg.message_reference?.message_id;
+    if (!id) return msg;
+    const target = this.message(id);
+    return {
+      ...msg,
+      referenced_message: target ? { ...target, referenced_message: undefined } : null,
+    };
+  }
+
+  private store(channelId: string, m: Omit<NewMessage, "id" | "channelId">): APIMessage {
     const list = this.messages.get(channelId) ?? [];
     this.messages.set(channelId, list);
     const referenced = m.reference ? list.find((x) => x.id === m.reference?.message_id) : undefined;
-    const msg: APIMessage = {
-      id: this.nextId(),
-      channel_id: channelId,
-      author: m.author,
-      content: m.content,
-      timestamp: new Date().toISOString(),
-      edited_timestamp: null,
-      tts: false,
-      mention_everyone: false,
-      mentions: [],
-      mention_roles: [],
-      attachments: [],
-      embeds: [],
-      pinned: false,
-      type: m.type ?? (m.reference ? 19 : 0),
-      flags: m.flags ?? 0,
-      ...(m.reference ? { message_reference: { type: 0, ...m.reference } } : {}),
-      // Like Discord, the replied-to message is included one level deep.
-      ...(referenced
-        ? { referenced_message: { ...referenced, referenced_message: undefined } }
-        : {}),
-      ...(m.webhook ? { webhook_id: this.applicationId, application_id: this.applicationId } : {}),
-    };
+    const msg = messageShape({ ...m, id: this.nextId(), channelId }, referenced);
     list.push(msg);
     return msg;
   }

@@ -1,8 +1,11 @@
 /**
  * Discord's wire conventions for the fake REST API: its error bodies, its validation of
- * message content, and the `X-RateLimit-*` headers it puts on every response.
+ * message content, the shape of a message, the `X-RateLimit-*` headers it puts on every
+ * response, and the 429s a test scripts.
  * https://discord.com/developers/docs/topics/rate-limits#header-format
  */
+
+import type { APIMessage, APIMessageReference, APIUser } from "discord-api-types/v10";
 
 export type Json = Record<string, unknown>;
 
@@ -102,6 +105,81 @@ export function tooManyRequests(route: string, retryAfter: number): Response {
     "Retry-After": String(Math.ceil(retryAfter)),
     "X-RateLimit-Scope": "user",
   });
+}
+
+/** What the fake needs to store a message. */
+export interface NewMessage {
+  id: string;
+  channelId: string;
+  author: APIUser;
+  content: string;
+  reference?: APIMessageReference;
+  type?: number;
+  flags?: number;
+  /** Sent through the application's interaction webhook. */
+  webhook?: boolean;
+}
+
+/** A message as Discord returns it; a reply carries the replied-to message one level deep. */
+export function messageShape(m: NewMessage, referenced?: APIMessage): APIMessage {
+  const appId = m.webhook ? m.author.id : undefined;
+  return {
+    id: m.id,
+    channel_id: m.channelId,
+    author: m.author,
+    content: m.content,
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    embeds: [],
+    pinned: false,
+    type: m.type ?? (m.reference ? 19 : 0),
+    flags: m.flags ?? 0,
+    ...(m.reference ? { message_reference: { type: 0, ...m.reference } } : {}),
+    ...(referenced ? { referenced_message: { ...referenced, referenced_message: undefined } } : {}),
+    ...(appId ? { webhook_id: appId, application_id: appId } : {}),
+  };
+}
+
+/** Rate limits a test scripts: 429s for some requests, exhausted buckets for others. */
+export class ScriptedLimits {
+  private readonly refusals: {
+    match: RouteMatcher;
+    times: number;
+    retryAfter: number;
+    skip: number;
+  }[] = [];
+  private readonly exhausted: { match: RouteMatcher; resetAfter: number }[] = [];
+
+  rateLimitNext(match: RouteMatcher, times: number, retryAfter: number, skip: number): void {
+    this.refusals.push({ match, times, retryAfter, skip });
+  }
+
+  exhaustNext(match: RouteMatcher, resetAfter: number): void {
+    this.exhausted.push({ match, resetAfter });
+  }
+
+  /** The 429 this request gets, if one is scripted for it. */
+  refusal(route: string): Response | undefined {
+    const limit = this.refusals.find((l) => l.times > 0 && matches(l.match, route));
+    if (!limit) return undefined;
+    if (limit.skip > 0) {
+      limit.skip--;
+      return undefined;
+    }
+    limit.times--;
+    return tooManyRequests(route, limit.retryAfter);
+  }
+
+  /** Seconds until the bucket resets, when this response is scripted to exhaust it. */
+  resetAfter(route: string): number | undefined {
+    const at = this.exhausted.findIndex((e) => matches(e.match, route));
+    return at >= 0 ? (this.exhausted.splice(at, 1)[0]?.resetAfter ?? 0) : undefined;
+  }
 }
 
 /** A stable hash per route template, like Discord's opaque bucket ids. */
