@@ -120,6 +120,23 @@ describe("POST /discord/interactions", () => {
     });
   });
 
+  it("defers anyway when the conversation is slow to take the question, and finishes the hand-over after", async () => {
+    let release: (r: SubmitResult) => void = () => {};
+    const pending = new Promise<SubmitResult>((r) => {
+      release = r;
+    });
+    const kept: Promise<unknown>[] = [];
+    const res = await send(askInteraction("slow object"), {
+      submit: () => pending,
+      waitUntil: (p) => kept.push(p),
+    });
+    // Answered while the submit is still pending: Discord's 3 s are not spent waiting for it.
+    expect(await res.json()).toEqual({ type: 5 });
+    expect(kept).toHaveLength(1);
+    release({ status: "queued", position: 0 });
+    await expect(kept[0]).resolves.toMatchObject({ status: "queued" });
+  });
+
   it("tells the asker privately when the question could not be handed over", async () => {
     submitResult = new Error("object overloaded");
     vi.spyOn(console, "error").mockImplementation(() => {});

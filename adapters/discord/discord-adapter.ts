@@ -179,7 +179,10 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
     edit,
     render: renderDiscord,
     // Typing lasts about 10 s; the core calls this again while it waits.
-    showWorking: (q) => api.triggerTyping(channelOf(q)),
+    // Typing lasts ~10 s and cannot be cancelled: an empty status ("done") sends nothing.
+    showWorking: async (q, status) => {
+      if (status) await api.triggerTyping(channelOf(q));
+    },
     rememberAnswer,
   };
 }

@@ -90,16 +90,36 @@ export async function handleDiscordInteraction(deps: InteractionDeps): Promise<R
   }
 }
 
+/**
+ * How long `/ask` waits for the conversation object to take the question before deferring
+ * anyway: Discord drops interactions not answered within 3 s, and a cold object is slower.
+ */
+const SUBMIT_WAIT_MS = 2_000;
+
 async function ask(deps: InteractionDeps, question: Question): Promise<Response> {
-  let result: SubmitResult;
+  let result: SubmitResult | "slow";
+  const submitting = (deps.submit ?? submitQuestion)(deps.env, question);
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const slow = new Promise<"slow">((resolve) => {
+    timer = setTimeout(() => resolve("slow"), SUBMIT_WAIT_MS);
+  });
   try {
-    result = await (deps.submit ?? submitQuestion)(deps.env, question);
+    result = await Promise.race([submitting, slow]);
   } catch (err) {
     console.error("discord /ask: submit failed", err);
     return message(
       "Sorry, I could not take that question just now. Please try again in a moment.",
       { ephemeral: true },
     );
+  } finally {
+    clearTimeout(timer);
+  }
+  if (result === "slow") {
+    // Still on its way: defer now and let the submit finish after the response.
+    deps.waitUntil(
+      submitting.catch((err) => console.error("discord /ask: late submit failed", err)),
+    );
+    return json({ type: RESPONSE.DeferredChannelMessageWithSource });
   }
   if (result.status === "duplicate")
     return message("I am already on that question.", { ephemeral: true });
