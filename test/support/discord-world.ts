@@ -1,3 +1,5 @@
+export { settled } from "./conversations.ts";
+
 /**
  * A whole Discord world for end-to-end tests: the fake REST API, the fake Gateway and the
  * fake OpenRouter behind the Worker's fetch, a real Ed25519 key pair to sign interactions,
@@ -15,7 +17,6 @@ import { vi } from "vitest";
 import { GATEWAY_OBJECT_NAME } from "../../adapters/discord/gateway-cron.ts";
 import type { DiscordGatewayObject } from "../../adapters/discord/gateway-object.ts";
 import type { ThreadRef } from "../../src/chat/types.ts";
-import { conversationName } from "../../src/conversation/submit.ts";
 import worker from "../../src/index.ts";
 import { clearModelCatalogCache, MODELS_KV_KEY } from "../../src/openrouter/model-catalog.ts";
 import { FakeDiscord } from "../fakes/discord-api.ts";
@@ -185,23 +186,6 @@ export async function connectGateway(): Promise<GatewayStub> {
   await stub.ensureConnected();
   await eventually(async () => (await stub.status()).state === "ready");
   return stub;
-}
-
-interface DescribeRpc {
-  describe(): Promise<{ id: string; state: string; attempts: number }[]>;
-}
-
-/** Waits until the thread's conversation holds `expected` questions and none is queued or running. */
-export async function settled(thread: ThreadRef, expected = 1) {
-  const ns = env.CONVERSATIONS;
-  const stub = ns.get(ns.idFromName(conversationName(thread))) as unknown as DescribeRpc;
-  return eventually(async () => {
-    const rows = await stub.describe();
-    return rows.length >= expected &&
-      rows.every((r) => r.state !== "queued" && r.state !== "running")
-      ? rows
-      : undefined;
-  }, 20_000);
 }
 
 /** The channel as people see it: the bot's messages, oldest first. */

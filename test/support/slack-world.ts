@@ -1,15 +1,12 @@
+export { settled } from "./conversations.ts";
+
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import type { ThreadRef } from "../../src/chat/types.ts";
-import { conversationName } from "../../src/conversation/submit.ts";
 import { clearModelCatalogCache } from "../../src/openrouter/model-catalog.ts";
-import { eventually, installFakeNetwork } from "../fakes/network.ts";
+import { installFakeNetwork } from "../fakes/network.ts";
 import { FakeOpenRouter } from "../fakes/openrouter.ts";
 import { FakeSlack } from "../fakes/slack-api.ts";
-
-interface DescribeRpc {
-  describe(): Promise<{ id: string; state: string; attempts: number }[]>;
-}
 
 /** Fake Slack + fake OpenRouter behind the Worker's fetch, fresh for each test. */
 export async function slackWorld(opts: { nativeStreaming?: FakeSlack["nativeStreaming"] } = {}) {
@@ -33,17 +30,4 @@ export function freshChannel(): string {
 
 export function slackThread(channel: string, threadTs: string): ThreadRef {
   return { platform: "slack", workspaceId: "T0TEAM", channelId: channel, threadId: threadTs };
-}
-
-/** Waits until the thread's conversation has no queued or running question left. */
-export async function settled(thread: ThreadRef, expected = 1) {
-  const ns = env.CONVERSATIONS;
-  const stub = ns.get(ns.idFromName(conversationName(thread))) as unknown as DescribeRpc;
-  return eventually(async () => {
-    const rows = await stub.describe();
-    return rows.length >= expected &&
-      rows.every((r) => r.state !== "queued" && r.state !== "running")
-      ? rows
-      : undefined;
-  }, 20_000);
 }
