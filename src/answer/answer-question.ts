@@ -93,7 +93,8 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
       return "failed";
     }
   } catch (err) {
-    await writer.finish(`⚠️ ${failureText(err)}`, "");
+    // e.g. the model catalog refused the API key, or a var is malformed.
+    await writer.finish(`⚠️ ${describeFailure(err)}`, "");
     return "failed";
   }
 
@@ -179,9 +180,7 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     await book(env, q, usage, now());
     const cancelled =
       deps.signal.aborted && !(err instanceof OpenRouterError && err.code === "stall");
-    const message = cancelled
-      ? "⏹️ Stopped."
-      : `⚠️ ${err instanceof OpenRouterError ? toUserMessage(err) : failureText(err)}`;
+    const message = cancelled ? "⏹️ Stopped." : `⚠️ ${describeFailure(err)}`;
     const partial = text.trim()
       ? `${text}\n\n${message}\n_The answer above is incomplete._`
       : message;
@@ -191,6 +190,10 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
   } finally {
     clearTimers(ticker, working);
   }
+}
+
+function describeFailure(err: unknown): string {
+  return err instanceof OpenRouterError ? toUserMessage(err) : failureText(err);
 }
 
 /** Clears the platform's "working" indicator; cosmetic, so a failure is ignored. */

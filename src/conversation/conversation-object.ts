@@ -131,11 +131,11 @@ export abstract class ConversationBase extends DurableObject<Env> {
 
   /** Tells the asker their question waits its turn; becomes the answer's first message. */
   private async postQueuedNote(question: Question, position: number): Promise<void> {
-    const adapter = this.adapterFor(question.thread.platform);
-    const text = adapter.render(
-      `⏳ _Queued: I'll answer this after the ${position === 1 ? "question" : `${position} questions`} ahead of it._`,
-    );
     try {
+      const adapter = this.adapterFor(question.thread.platform);
+      const text = adapter.render(
+        `⏳ _Queued: I'll answer this after the ${position === 1 ? "question" : `${position} questions`} ahead of it._`,
+      );
       const sent = await adapter.post(question, text);
       const row = this.store.get(question.id);
       if (row?.state === "queued") {
