@@ -56,15 +56,25 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
       ? { messages: row.checkpoint.messages, shown: row.checkpoint.shown }
       : undefined,
     now,
-    onProgress: (s) => deps.checkpoint({ ...s, text, startedAt, model: row.checkpoint?.model }),
+    onProgress: (s) => deps.checkpoint({ ...s, text, startedAt, final }),
   });
+  let final = row.checkpoint?.final;
+  /** Records what the thread must end up showing, then shows it; the record survives a failed post. */
+  const deliver = async (finalText: string, status: string, outcome: AnswerOutcome) => {
+    final = { text: finalText, status, outcome };
+    deps.checkpoint({ ...writer.state, text, startedAt, final });
+    await writer.finish(finalText, status);
+    return outcome;
+  };
+
+  // Finished before, but the platform would not take the last post: deliver it now.
+  if (final) return deliver(final.text, final.status, final.outcome);
 
   // A row that was already running was cut off by an eviction or deploy.
   const resumed = row.attempts > 1;
   if (resumed && (text.trim() || row.attempts > 2)) {
     const note = `⚠️ This answer was interrupted after ${formatElapsed(now() - startedAt)}: Quarry's worker restarted (a deploy or a platform restart) and OpenRouter streams cannot be resumed. Ask again to run it anew.`;
-    await writer.finish(text.trim() ? `${text}\n\n${note}` : note, "");
-    return "interrupted";
+    return deliver(text.trim() ? `${text}\n\n${note}` : note, "", "interrupted");
   }
 
   let settings: ChannelSettings;
@@ -81,21 +91,17 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
       kv: env.SETTINGS,
     }).get(settings.model);
     if (!model) {
-      await writer.finish(
+      return deliver(
         `⚠️ The model \`${settings.model}\` is not in OpenRouter's catalog (renamed or withdrawn). Choose another with the settings command (\`model=…\`).`,
         "",
+        "failed",
       );
-      return "failed";
     }
     const over = await overBudget(env, q, settings, now());
-    if (over) {
-      await writer.finish(over, "");
-      return "failed";
-    }
+    if (over) return deliver(over, "", "failed");
   } catch (err) {
     // e.g. the model catalog refused the API key, or a var is malformed.
-    await writer.finish(`⚠️ ${describeFailure(err)}`, "");
-    return "failed";
+    return deliver(`⚠️ ${describeFailure(err)}`, "", "failed");
   }
 
   const modelId = settings.model;
@@ -117,6 +123,7 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     if (!text) void adapter.showWorking?.(q, "is researching…")?.catch(() => {});
   }, WORKING_MS);
 
+  let done: { text: string; summary: string };
   const citations = new Map<string, Citation>();
   let usage: Usage | undefined;
   try {
@@ -167,14 +174,10 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
       elapsedMs,
     });
     const body = text.trim() ? text : "_The model finished without writing an answer._";
-    await writer.finish(`${body}\n\n${footer}`, "");
-    if (writer.streamedNatively)
-      await writer.finish(
-        `${body}\n\n${footer}`,
-        `✅ ${summaryLine({ usage, model: modelId, elapsedMs })}`,
-      );
-    await clearWorking(adapter, q);
-    return "answered";
+    done = {
+      text: `${body}\n\n${footer}`,
+      summary: `✅ ${summaryLine({ usage, model: modelId, elapsedMs })}`,
+    };
   } catch (err) {
     clearTimers(ticker, working);
     await book(env, q, usage, now());
@@ -184,12 +187,17 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     const partial = text.trim()
       ? `${text}\n\n${message}\n_The answer above is incomplete._`
       : message;
-    await writer.finish(partial, "");
+    await deliver(partial, "", cancelled ? "cancelled" : "failed");
     await clearWorking(adapter, q);
     return cancelled ? "cancelled" : "failed";
   } finally {
     clearTimers(ticker, working);
   }
+  // Outside the try: a platform refusing the final post is not an answer failure.
+  await deliver(done.text, "", "answered");
+  if (writer.streamedNatively) await deliver(done.text, done.summary, "answered");
+  await clearWorking(adapter, q);
+  return "answered";
 }
 
 function describeFailure(err: unknown): string {

@@ -6,8 +6,11 @@ import { ChatApiError } from "../errors.ts";
 
 /** Room kept free in each message for the progress line shown under a growing answer. */
 const STATUS_ROOM = 200;
-/** Consecutive failed platform calls after which the answer gives up on posting. */
-const MAX_FAILURES = 6;
+/**
+ * Consecutive failed platform calls after which the writer gives up (about 15 s of
+ * backoff); the conversation object keeps the answer and tries again at its next heartbeat.
+ */
+const MAX_FAILURES = 4;
 
 export interface WriterState {
   messages: SentMessage[];

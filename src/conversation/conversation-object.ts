@@ -3,6 +3,7 @@ import { answerQuestion } from "../answer/answer-question.ts";
 import type { ChatAdapter } from "../chat/adapter.ts";
 import type { Platform, Question } from "../chat/types.ts";
 import { defaultModel, type Env } from "../config.ts";
+import { ChatApiError, QuarryError } from "../errors.ts";
 import { SettingsStore } from "../settings/settings-store.ts";
 import { QuestionStore } from "./question-store.ts";
 
@@ -15,6 +16,15 @@ export interface SubmitResult {
 
 /** The heartbeat: an alarm this often keeps the object alive through a long answer. */
 const HEARTBEAT_MS = 30_000;
+/** Runs of one question (restarts after an interruption, delivery retries) before giving up. */
+const MAX_ATTEMPTS = 12;
+
+function isRetryable(err: unknown): boolean {
+  return (
+    err instanceof QuarryError &&
+    (err.retryable || (err instanceof ChatApiError && err.retryAfterMs !== undefined))
+  );
+}
 
 /**
  * One conversation (thread) = one object. It dedupes questions atomically by id, answers
@@ -119,7 +129,13 @@ export abstract class ConversationBase extends DurableObject<Env> {
           },
         );
       } catch (err) {
-        // Not even a failure message could be posted (the platform is down or refusing us).
+        this.current = undefined;
+        if (isRetryable(err) && attempts < MAX_ATTEMPTS) {
+          // The platform is down or rate-limiting hard; the checkpoint holds what to show.
+          // Stop here and let the heartbeat alarm try again, rather than spin on this row.
+          console.warn(`answer ${row.id} not delivered yet (attempt ${attempts}): ${String(err)}`);
+          return;
+        }
         console.error(`answer ${row.id} failed without a message in the thread: ${String(err)}`);
         outcome = "failed";
       } finally {

@@ -19,8 +19,15 @@ export interface Checkpoint {
   text: string;
   /** Epoch ms the model was first called (the job started). */
   startedAt?: number;
-  /** The model used, for the interruption note. */
-  model?: string;
+  /**
+   * Set once the answer is complete: what the thread must end up showing, its status line
+   * and outcome. If posting it fails (the platform is down), the heartbeat delivers it later.
+   */
+  final?: {
+    text: string;
+    status: string;
+    outcome: "answered" | "failed" | "interrupted" | "cancelled";
+  };
 }
 
 export interface QuestionRow {
