@@ -3,25 +3,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { conversationName } from "../src/conversation/submit.ts";
 import { eventually } from "./fakes/network.ts";
-import { eventEnvelope, sendSlack } from "./support/slack-requests.ts";
+import { restartDurableObject } from "./support/restart.ts";
+import { eventEnvelope, sendMention, sendSlack } from "./support/slack-requests.ts";
 import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
 
 function stubFor(channel: string, ts: string) {
   const ns = env.CONVERSATIONS;
   return ns.get(ns.idFromName(conversationName(slackThread(channel, ts))));
-}
-
-async function mention(channel: string, ts: string, text = "q") {
-  return sendSlack(
-    eventEnvelope({
-      type: "app_mention",
-      user: "U0ANA",
-      text: `<@U0QUARRY> ${text}`,
-      ts,
-      channel,
-      event_ts: ts,
-    }),
-  );
 }
 
 describe("conversation object durability", () => {
@@ -31,7 +19,7 @@ describe("conversation object durability", () => {
     const ts = "1700000400.000100";
     slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> q" });
     openrouter.reply({ keepalives: 10, delayMs: 100, text: ["done"] });
-    await mention(channel, ts);
+    await sendMention(channel, ts);
     const alarm = await runInDurableObject(stubFor(channel, ts), (_o, state) =>
       state.storage.getAlarm(),
     );
@@ -39,7 +27,7 @@ describe("conversation object durability", () => {
     await settled(slackThread(channel, ts));
   });
 
-  it("after an eviction mid-answer, keeps the partial text and says plainly it was interrupted", async () => {
+  it("after a restart mid-answer (a deploy), keeps the partial text and says plainly it was interrupted", async () => {
     const { slack, openrouter } = await slackWorld();
     const channel = freshChannel();
     const ts = "1700000401.000100";
@@ -49,13 +37,15 @@ describe("conversation object durability", () => {
       text: ["Partial answer line.\n", ...Array.from({ length: 12 }, (_, i) => `more ${i}\n`)],
       delayMs: 1000,
     });
-    await mention(channel, ts);
+    await sendMention(channel, ts);
     const stub = stubFor(channel, ts);
     await eventually(() =>
       slack.thread(channel, ts).some((m) => m.text.includes("Partial answer line.")),
     );
-    await evictDurableObject(stub);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // Like a deploy: the running instance is torn down at once, mid-stream; storage stays.
+    await restartDurableObject(stub);
+    // A stub that saw its object torn down stays broken, as in production: take a new one.
+    expect(await runDurableObjectAlarm(stubFor(channel, ts))).toBe(true);
     const rows = await settled(slackThread(channel, ts));
     expect(rows[0]!.state).toBe("interrupted");
     const last = slack.thread(channel, ts).at(-1)!.text;
@@ -64,25 +54,53 @@ describe("conversation object durability", () => {
     expect(last).toMatch(/deploy|restart/i);
   });
 
-  it("after an eviction before any text, runs the question again and answers it once", async () => {
+  it("after a restart before any text, runs the question again and answers it once", async () => {
     const { slack, openrouter } = await slackWorld();
     const channel = freshChannel();
     const ts = "1700000402.000100";
     slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> q" });
     openrouter.reply({ keepalives: 50, delayMs: 200, text: ["lost"] });
     openrouter.reply({ text: ["The answer after the restart."] });
-    await mention(channel, ts);
+    await sendMention(channel, ts);
     const stub = stubFor(channel, ts);
     await eventually(
       () => openrouter.chatBodies.length === 1 && slack.callsTo("chat.postMessage").length === 1,
     );
-    await evictDurableObject(stub);
-    await runDurableObjectAlarm(stub);
+    // Like a deploy: the running instance is torn down at once, mid-stream; storage stays.
+    await restartDurableObject(stub);
+    await runDurableObjectAlarm(stubFor(channel, ts));
     const rows = await settled(slackThread(channel, ts));
     expect(rows[0]).toMatchObject({ state: "answered", attempts: 2 });
     const bots = slack.thread(channel, ts).filter((m) => m.bot_id);
     expect(bots).toHaveLength(1);
     expect(bots[0]!.text).toContain("The answer after the restart.");
+  });
+
+  it("after an idle eviction, still knows the thread was answered and answers a follow-up once", async () => {
+    const { slack, openrouter } = await slackWorld();
+    const channel = freshChannel();
+    const root = "1700000404.000100";
+    slack.seedMessage(channel, { ts: root, user: "U0ANA", text: "<@U0QUARRY> one" });
+    await sendMention(channel, root, "one");
+    await settled(slackThread(channel, root));
+    await evictDurableObject(stubFor(channel, root));
+    const ts = "1700000404.000200";
+    slack.seedMessage(channel, { ts, thread_ts: root, user: "U0BEN", text: "and then?" });
+    const followup = {
+      type: "message",
+      user: "U0BEN",
+      text: "and then?",
+      ts,
+      thread_ts: root,
+      channel,
+      channel_type: "channel",
+      event_ts: ts,
+    };
+    await sendSlack(eventEnvelope(followup));
+    await sendSlack(eventEnvelope(followup), { headers: { "x-slack-retry-num": "1" } });
+    const rows = await settled(slackThread(channel, root), 2);
+    expect(rows.map((r) => r.state)).toEqual(["answered", "answered"]);
+    expect(openrouter.chatBodies).toHaveLength(2);
   });
 
   it("answers questions in one thread one at a time, in order, none dropped", async () => {
@@ -98,18 +116,8 @@ describe("conversation object durability", () => {
     });
     openrouter.reply({ text: ["Answer one."], delayMs: 300 });
     openrouter.reply({ text: ["Answer two."] });
-    await mention(channel, root, "one");
-    await sendSlack(
-      eventEnvelope({
-        type: "app_mention",
-        user: "U0BEN",
-        text: "<@U0QUARRY> two",
-        ts: "1700000403.000200",
-        thread_ts: root,
-        channel,
-        event_ts: "1700000403.000200",
-      }),
-    );
+    await sendMention(channel, root, "one");
+    await sendMention(channel, "1700000403.000200", "two", { user: "U0BEN", thread_ts: root });
     await settled(slackThread(channel, root), 2);
     const texts = slack
       .thread(channel, root)

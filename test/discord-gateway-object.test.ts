@@ -1,9 +1,4 @@
-import {
-  abortAllDurableObjects,
-  evictDurableObject,
-  runDurableObjectAlarm,
-  runInDurableObject,
-} from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ensureGateway, GATEWAY_OBJECT_NAME } from "../adapters/discord/gateway-cron.ts";
@@ -12,6 +7,7 @@ import type { Question } from "../src/chat/types.ts";
 import type { Env } from "../src/config.ts";
 import { FakeDiscordGateway, messageCreate } from "./fakes/discord-gateway.ts";
 import { eventually, installFakeNetwork } from "./fakes/network.ts";
+import { restartDurableObject } from "./support/restart.ts";
 
 const APP_ID = "1300000000000000000";
 const TOKEN = "MTMwMDAw.test-bot-token";
@@ -82,7 +78,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  // A stub from before abortAllDurableObjects() stays broken; its object is gone by then.
+  // A stub from before a restart stays broken; its object is gone by then.
   for (const stub of stubs) await stub.disconnect().catch(() => undefined);
   vi.restoreAllMocks();
   for (const [key, value] of Object.entries(original)) {
@@ -183,7 +179,7 @@ describe("Discord Gateway object", () => {
     await gateway.dispatch("TYPING_START", { channel_id: "1", user_id: "2", timestamp: 1 });
     await statusWhen(freshObject(name), (s) => s.seq === 2);
     // A live outbound socket keeps the object from being evicted gracefully, as a deploy would not.
-    await abortAllDurableObjects();
+    await restartDurableObject(freshObject(name));
     const stub = freshObject(name);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await statusWhen(stub, (s) => s.state === "ready");
