@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { conversationName } from "../src/conversation/submit.ts";
 import { eventually } from "./fakes/network.ts";
-import { eventEnvelope, sendSlack } from "./support/slack-requests.ts";
+import { sendMention } from "./support/slack-requests.ts";
 import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
 
 it("keeps a finished answer the platform would not take, and delivers it at the next heartbeat", async () => {
@@ -14,16 +14,7 @@ it("keeps a finished answer the platform would not take, and delivers it at the 
   // Slack is down for the writer's four tries (about 15 s of backoff).
   for (let i = 0; i < 4; i++) slack.failNext("chat.postMessage", "service_unavailable");
   openrouter.reply({ text: ["An answer worth keeping."], usage: { cost: 0.05 } });
-  await sendSlack(
-    eventEnvelope({
-      type: "app_mention",
-      user: "U0ANA",
-      text: "<@U0QUARRY> q",
-      ts,
-      channel,
-      event_ts: ts,
-    }),
-  );
+  await sendMention(channel, ts);
 
   await eventually(() => slack.callsTo("chat.postMessage").length >= 4, 30_000);
   await new Promise((r) => setTimeout(r, 500));

@@ -29,6 +29,20 @@ beforeEach(() => {
   adapter = createDiscordAdapter({ api, botUserId: fake.applicationId, now: () => clock });
 });
 
+/** A `DiscordApi` on the test clock that records each wait in `waits` instead of sleeping. */
+function pacedApi(waits: number[]): DiscordApi {
+  return new DiscordApi({
+    baseUrl: FAKE_DISCORD_URL,
+    token: fake.token,
+    applicationId: fake.applicationId,
+    fetch: async (input, init) => fake.handle(new Request(input, init)),
+    now: () => clock,
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+  });
+}
+
 function askQuestion(): Question {
   fake.openInteraction(TOKEN, CHANNEL_ID);
   return {
@@ -256,16 +270,7 @@ describe("DiscordApi", () => {
 
   it("turns a 429 into rate_limited with retry_after in ms, and waits it out before the next call on that route", async () => {
     const waits: number[] = [];
-    const paced = new DiscordApi({
-      baseUrl: FAKE_DISCORD_URL,
-      token: fake.token,
-      applicationId: fake.applicationId,
-      fetch: async (input, init) => fake.handle(new Request(input, init)),
-      now: () => clock,
-      sleep: async (ms) => {
-        waits.push(ms);
-      },
-    });
+    const paced = pacedApi(waits);
     fake.rateLimitNext("POST /channels", 1, 1.5);
     const err = await paced.createMessage(CHANNEL_ID, { content: "x" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChatApiError);
@@ -298,16 +303,7 @@ describe("DiscordApi", () => {
 
   it("waits Reset-After before the next call on a route whose bucket reported Remaining 0", async () => {
     const waits: number[] = [];
-    const paced = new DiscordApi({
-      baseUrl: FAKE_DISCORD_URL,
-      token: fake.token,
-      applicationId: fake.applicationId,
-      fetch: async (input, init) => fake.handle(new Request(input, init)),
-      now: () => clock,
-      sleep: async (ms) => {
-        waits.push(ms);
-      },
-    });
+    const paced = pacedApi(waits);
     fake.exhaustNext("POST /channels", 0.75);
     await paced.createMessage(CHANNEL_ID, { content: "one" });
     await paced.getChannel(CHANNEL_ID);

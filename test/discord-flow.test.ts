@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Question } from "../src/chat/types.ts";
 import { submitQuestion } from "../src/conversation/submit.ts";
-import { catalogEntry } from "./fakes/openrouter.ts";
+import { textModelEntry } from "./fakes/openrouter.ts";
 import { alice } from "./support/discord-payloads.ts";
 import {
   APP_ID,
@@ -306,16 +306,7 @@ describe("Discord /settings and autocomplete, end to end", () => {
   it("autocompletes `model` with at most 25 catalog models matching what was typed", async () => {
     const world = await discordWorld();
     for (let i = 0; i < 30; i++) {
-      world.openrouter.models.push(
-        catalogEntry(`vendor/model-${i}`, `Vendor Model ${i}`, {
-          context: 8000,
-          maxCompletion: 1000,
-          prompt: "0.000001",
-          completion: "0.000002",
-          params: ["max_tokens"],
-          input: ["text"],
-        }),
-      );
+      world.openrouter.models.push(textModelEntry(`vendor/model-${i}`, `Vendor Model ${i}`));
     }
     const complete = (typed: string) =>
       settingsCommand(world, "set", {

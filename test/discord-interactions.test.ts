@@ -10,7 +10,7 @@ import type { SubmitResult } from "../src/conversation/conversation-object.ts";
 import { clearModelCatalogCache, MODELS_KV_KEY } from "../src/openrouter/model-catalog.ts";
 import { FAKE_DISCORD_URL } from "./fakes/discord-api.ts";
 import { installFakeNetwork } from "./fakes/network.ts";
-import { catalogEntry, FakeOpenRouter } from "./fakes/openrouter.ts";
+import { catalogEntry, FakeOpenRouter, textModelEntry } from "./fakes/openrouter.ts";
 import { APP_ID, askInteraction, CHANNEL_ID, interaction } from "./support/discord-payloads.ts";
 import { createDiscordSigner, type DiscordSigner } from "./support/discord-signing.ts";
 
@@ -217,17 +217,9 @@ describe("model autocomplete", () => {
   function catalogOf(count: number) {
     const openrouter = new FakeOpenRouter();
     openrouter.models = Array.from({ length: count }, (_, i) =>
-      catalogEntry(
+      textModelEntry(
         `vendor/research-model-${i}`,
         `Vendor: Research Model ${i} ${"with a very long name ".repeat(i === 0 ? 6 : 0)}`,
-        {
-          context: 8000,
-          maxCompletion: 1000,
-          prompt: "0.000001",
-          completion: "0.000002",
-          params: ["max_tokens"],
-          input: ["text"],
-        },
       ),
     );
     openrouter.models.push(

@@ -2,35 +2,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SlackApi } from "../adapters/slack/api.ts";
 import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
-import type { Question } from "../src/chat/types.ts";
 import { ChatApiError } from "../src/errors.ts";
-import { FAKE_SLACK_URL, FakeSlack } from "./fakes/slack-api.ts";
-
-const BOT = "U0QUARRY";
-const CHANNEL = "C0GENERAL";
-const ROOT = "1700000100.000100";
-
-function apiFor(fake: FakeSlack): SlackApi {
-  return new SlackApi({
-    baseUrl: FAKE_SLACK_URL,
-    token: "xoxb-test",
-    fetch: (input, init) => fake.handle(new Request(input, init)),
-  });
-}
-
-function questionAt(ts: string, over: Partial<Question> = {}): Question {
-  return {
-    id: `slack:${CHANNEL}:${ts}`,
-    thread: { platform: "slack", workspaceId: "T0TEAM", channelId: CHANNEL, threadId: ROOT },
-    text: "and how does HTTP/3 use it?",
-    trigger: "mention",
-    user: { id: "U0ALICE" },
-    messageId: ts,
-    receivedAt: 0,
-    delivery: { recipientUserId: "U0ALICE", recipientTeamId: "T0TEAM", channelType: "channel" },
-    ...over,
-  };
-}
+import { FAKE_SLACK_URL, type FakeSlack } from "./fakes/slack-api.ts";
+import {
+  ADAPTER_BOT_USER as BOT,
+  ADAPTER_CHANNEL as CHANNEL,
+  questionAt,
+  ADAPTER_THREAD_ROOT as ROOT,
+  slackAdapterFixture,
+} from "./support/slack-adapter-fixture.ts";
 
 async function rejection(promise: Promise<unknown>): Promise<ChatApiError> {
   const err = await promise.then(
@@ -45,15 +25,7 @@ let fake: FakeSlack;
 let adapter: ChatAdapter;
 
 beforeEach(() => {
-  fake = new FakeSlack({ botUserId: BOT });
-  fake.seedUser({
-    id: "U0ALICE",
-    name: "alice",
-    real_name: "Alice Liddell",
-    display_name: "Alice",
-  });
-  fake.seedUser({ id: "U0BOB", name: "bob", real_name: "Bob Stone" });
-  adapter = createSlackAdapter({ api: apiFor(fake), botUserId: BOT });
+  ({ fake, adapter } = slackAdapterFixture());
 });
 
 afterEach(() => {

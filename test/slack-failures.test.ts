@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eventEnvelope, sendSlack } from "./support/slack-requests.ts";
+import { sendMention } from "./support/slack-requests.ts";
 import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
 
 async function ask(
@@ -10,16 +10,7 @@ async function ask(
   const ts = "1700000100.000100";
   world.slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> q" });
   world.openrouter.reply(scripted);
-  await sendSlack(
-    eventEnvelope({
-      type: "app_mention",
-      user: "U0ANA",
-      text: "<@U0QUARRY> q",
-      ts,
-      channel,
-      event_ts: ts,
-    }),
-  );
+  await sendMention(channel, ts);
   const rows = await settled(slackThread(channel, ts));
   const answer = world.slack.thread(channel, ts).at(-1)!.text;
   return { ...world, answer, rows, channel };

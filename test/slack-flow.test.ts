@@ -1,32 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { eventually } from "./fakes/network.ts";
 import { FAKE_SLACK_URL } from "./fakes/slack-api.ts";
-import { eventEnvelope, sendSlack } from "./support/slack-requests.ts";
+import { eventEnvelope, mentionEvent, messageEvent, sendSlack } from "./support/slack-requests.ts";
 import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
-
-function mention(channel: string, ts: string, text: string, extra: Record<string, unknown> = {}) {
-  return {
-    type: "app_mention",
-    user: "U0ANA",
-    text: `<@U0QUARRY> ${text}`,
-    ts,
-    channel,
-    event_ts: ts,
-    ...extra,
-  };
-}
-function message(channel: string, ts: string, text: string, extra: Record<string, unknown> = {}) {
-  return {
-    type: "message",
-    user: "U0ANA",
-    text,
-    ts,
-    channel,
-    event_ts: ts,
-    channel_type: "channel",
-    ...extra,
-  };
-}
 
 describe("Slack: answering", () => {
   it("answers a mention in the thread of that message, with sources and cost", async () => {
@@ -45,7 +21,7 @@ describe("Slack: answering", () => {
       usage: { cost: 0.0123, promptTokens: 50, completionTokens: 20, webSearches: 2 },
     });
     const res = await sendSlack(
-      eventEnvelope(mention(channel, "1700000001.000100", "what is QUIC?")),
+      eventEnvelope(mentionEvent(channel, "1700000001.000100", "what is QUIC?")),
     );
     expect(res.status).toBe(200);
     await settled(slackThread(channel, "1700000001.000100"));
@@ -84,13 +60,13 @@ describe("Slack: answering", () => {
     const ts = "1700000002.000100";
     slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> hello" });
     const [a, b] = await Promise.all([
-      sendSlack(eventEnvelope(mention(channel, ts, "hello"), { eventId: "EvMENTION1" })),
+      sendSlack(eventEnvelope(mentionEvent(channel, ts, "hello"), { eventId: "EvMENTION1" })),
       sendSlack(
-        eventEnvelope(message(channel, ts, "<@U0QUARRY> hello"), { eventId: "EvMESSAGE1" }),
+        eventEnvelope(messageEvent(channel, ts, "<@U0QUARRY> hello"), { eventId: "EvMESSAGE1" }),
       ),
     ]);
     const retry = await sendSlack(
-      eventEnvelope(mention(channel, ts, "hello"), { eventId: "EvMENTION1" }),
+      eventEnvelope(mentionEvent(channel, ts, "hello"), { eventId: "EvMENTION1" }),
       {
         headers: { "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout" },
       },
@@ -106,7 +82,7 @@ describe("Slack: answering", () => {
     const channel = freshChannel();
     const root = "1700000003.000100";
     slack.seedMessage(channel, { ts: root, user: "U0ANA", text: "<@U0QUARRY> first question" });
-    await sendSlack(eventEnvelope(mention(channel, root, "first question")));
+    await sendSlack(eventEnvelope(mentionEvent(channel, root, "first question")));
     await settled(slackThread(channel, root));
 
     slack.seedMessage(channel, {
@@ -118,7 +94,7 @@ describe("Slack: answering", () => {
     openrouter.reply({ text: ["Second answer."] });
     await sendSlack(
       eventEnvelope(
-        message(channel, "1700000003.000900", "and the second?", {
+        messageEvent(channel, "1700000003.000900", "and the second?", {
           thread_ts: root,
           user: "U0BEN",
         }),
@@ -141,7 +117,7 @@ describe("Slack: answering", () => {
     const root = "1700000004.000100";
     slack.seedMessage(channel, { ts: root, user: "U0ANA", text: "people talking" });
     const res = await sendSlack(
-      eventEnvelope(message(channel, "1700000004.000200", "no bot here", { thread_ts: root })),
+      eventEnvelope(messageEvent(channel, "1700000004.000200", "no bot here", { thread_ts: root })),
     );
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
@@ -155,7 +131,7 @@ describe("Slack: answering", () => {
     slack.seedMessage(dm, { ts: "1700000005.000100", user: "U0ANA", text: "hi there" });
     openrouter.reply({ text: ["Hello in DM."] });
     await sendSlack(
-      eventEnvelope(message(dm, "1700000005.000100", "hi there", { channel_type: "im" })),
+      eventEnvelope(messageEvent(dm, "1700000005.000100", "hi there", { channel_type: "im" })),
     );
     await settled(slackThread(dm, "1700000005.000100"));
     expect(slack.thread(dm, "1700000005.000100").at(-1)!.text).toContain("Hello in DM.");
@@ -164,7 +140,7 @@ describe("Slack: answering", () => {
   it("ignores its own messages and edits", async () => {
     const { slack, openrouter } = await slackWorld();
     const channel = freshChannel();
-    const own = message(channel, "1700000006.000100", "an answer", {
+    const own = messageEvent(channel, "1700000006.000100", "an answer", {
       user: "U0QUARRY",
       bot_id: "B0QUARRY",
     });
@@ -231,7 +207,7 @@ describe("Slack: answering", () => {
         "Hey <!channel> and <!here> and <!everyone> and <!subteam^S123> and <@U0BEN> and @everyone",
       ],
     });
-    await sendSlack(eventEnvelope(mention(channel, "1700000007.000100", "ping test")));
+    await sendSlack(eventEnvelope(mentionEvent(channel, "1700000007.000100", "ping test")));
     await settled(slackThread(channel, "1700000007.000100"));
     for (const call of slack.calls.filter((c) => c.method.startsWith("chat."))) {
       const sent = JSON.stringify(call.body);
@@ -271,7 +247,7 @@ describe("Slack: history", () => {
       user: "U0ANA",
       text: "<@U0QUARRY> summarise",
     });
-    await sendSlack(eventEnvelope(mention(channel, q, "summarise", { thread_ts: root })));
+    await sendSlack(eventEnvelope(mentionEvent(channel, q, "summarise", { thread_ts: root })));
     await settled(slackThread(channel, root));
     const body = openrouter.chatBodies[0] as {
       model: string;
@@ -301,7 +277,7 @@ describe("Slack: long answers and streaming", () => {
       `\`\`\`python\n${Array.from({ length: 200 }, (_, i) => `print(${i})`).join("\n")}\n\`\`\`\n\n`,
     );
     openrouter.reply({ text: chunks });
-    await sendSlack(eventEnvelope(mention(channel, ts, "long")));
+    await sendSlack(eventEnvelope(mentionEvent(channel, ts, "long")));
     await settled(slackThread(channel, ts));
     const answers = slack.thread(channel, ts).slice(1);
     expect(answers.length).toBeGreaterThanOrEqual(3);
@@ -320,7 +296,7 @@ describe("Slack: long answers and streaming", () => {
     const ts = "1700000009.000100";
     slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> stream" });
     openrouter.reply({ text: ["Line one\n", "Line two\n", "Line three"], usage: { cost: 0.02 } });
-    await sendSlack(eventEnvelope(mention(channel, ts, "stream")));
+    await sendSlack(eventEnvelope(mentionEvent(channel, ts, "stream")));
     await settled(slackThread(channel, ts));
     expect(slack.callsTo("chat.startStream").length).toBeGreaterThanOrEqual(1);
     expect(slack.callsTo("chat.stopStream").length).toBeGreaterThanOrEqual(1);
@@ -337,7 +313,7 @@ describe("Slack: long answers and streaming", () => {
     slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> rl" });
     slack.rateLimitNext("chat.update", 1, 1);
     openrouter.reply({ text: ["Rate limited but complete."] });
-    await sendSlack(eventEnvelope(mention(channel, ts, "rl")));
+    await sendSlack(eventEnvelope(mentionEvent(channel, ts, "rl")));
     await settled(slackThread(channel, ts));
     expect(slack.thread(channel, ts).at(-1)!.text).toContain("Rate limited but complete.");
     const updates = network.log.filter((l) => l.url === `${FAKE_SLACK_URL}/chat.update`);

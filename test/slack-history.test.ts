@@ -1,49 +1,21 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { SlackApi } from "../adapters/slack/api.ts";
 import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
-import type { Question } from "../src/chat/types.ts";
-import { FAKE_SLACK_URL, FakeSlack } from "./fakes/slack-api.ts";
-
-const BOT = "U0QUARRY";
-const CHANNEL = "C0GENERAL";
-const ROOT = "1700000100.000100";
-
-function apiFor(fake: FakeSlack): SlackApi {
-  return new SlackApi({
-    baseUrl: FAKE_SLACK_URL,
-    token: "xoxb-test",
-    fetch: (input, init) => fake.handle(new Request(input, init)),
-  });
-}
-
-function questionAt(ts: string, over: Partial<Question> = {}): Question {
-  return {
-    id: `slack:${CHANNEL}:${ts}`,
-    thread: { platform: "slack", workspaceId: "T0TEAM", channelId: CHANNEL, threadId: ROOT },
-    text: "and how does HTTP/3 use it?",
-    trigger: "mention",
-    user: { id: "U0ALICE" },
-    messageId: ts,
-    receivedAt: 0,
-    delivery: { recipientUserId: "U0ALICE", recipientTeamId: "T0TEAM", channelType: "channel" },
-    ...over,
-  };
-}
+import type { FakeSlack } from "./fakes/slack-api.ts";
+import {
+  ADAPTER_BOT_USER as BOT,
+  ADAPTER_CHANNEL as CHANNEL,
+  questionAt,
+  ADAPTER_THREAD_ROOT as ROOT,
+  slackAdapterFixture,
+  slackApiFor,
+} from "./support/slack-adapter-fixture.ts";
 
 let fake: FakeSlack;
 let adapter: ChatAdapter;
 
 beforeEach(() => {
-  fake = new FakeSlack({ botUserId: BOT });
-  fake.seedUser({
-    id: "U0ALICE",
-    name: "alice",
-    real_name: "Alice Liddell",
-    display_name: "Alice",
-  });
-  fake.seedUser({ id: "U0BOB", name: "bob", real_name: "Bob Stone" });
-  adapter = createSlackAdapter({ api: apiFor(fake), botUserId: BOT });
+  ({ fake, adapter } = slackAdapterFixture());
 });
 
 describe("Slack adapter history", () => {
@@ -173,7 +145,7 @@ describe("Slack adapter history", () => {
   });
 
   it("shows an /ask post as the asker's turn, not the bot's", async () => {
-    const api = apiFor(fake);
+    const api = slackApiFor(fake);
     const posted = await api.postQuestion(CHANNEL, "U0ALICE", "what is <!here> QUIC?");
     expect(fake.thread(CHANNEL, posted)[0]?.text).toBe(
       "<@U0ALICE> asked: what is @\u200Bhere QUIC?",
@@ -266,7 +238,7 @@ describe("Slack adapter history", () => {
       bot_id: "B0QUARRY",
       text: "answer",
     });
-    const selfless = createSlackAdapter({ api: apiFor(fake) });
+    const selfless = createSlackAdapter({ api: slackApiFor(fake) });
     const history = await selfless.fetchHistory(questionAt("1700000100.000300", { text: "more" }));
     expect(history.map((h) => h.fromBot)).toEqual([false, true, false]);
     expect(fake.callsTo("auth.test")).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { commandBody, eventEnvelope, sendSlack } from "./support/slack-requests.ts";
+import { commandBody, eventEnvelope, sendMention, sendSlack } from "./support/slack-requests.ts";
 import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
 
 const form = { contentType: "application/x-www-form-urlencoded" };
@@ -52,16 +52,7 @@ describe("Slack: /ask-settings", () => {
 
     const ts = "1700000200.000100";
     slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> bonjour" });
-    await sendSlack(
-      eventEnvelope({
-        type: "app_mention",
-        user: "U0ANA",
-        text: "<@U0QUARRY> bonjour",
-        ts,
-        channel,
-        event_ts: ts,
-      }),
-    );
+    await sendMention(channel, ts, "bonjour");
     await settled(slackThread(channel, ts));
     const body = openrouter.chatBodies[0] as {
       model: string;
@@ -117,16 +108,7 @@ describe("Slack: /ask-settings", () => {
     const channel = freshChannel();
     const root = "1700000300.000100";
     slack.seedMessage(channel, { ts: root, user: "U0ANA", text: "<@U0QUARRY> q1" });
-    await sendSlack(
-      eventEnvelope({
-        type: "app_mention",
-        user: "U0ANA",
-        text: "<@U0QUARRY> q1",
-        ts: root,
-        channel,
-        event_ts: root,
-      }),
-    );
+    await sendMention(channel, root, "q1");
     await settled(slackThread(channel, root));
     await settings("followups=off", { user: "U0ADMIN", channel });
     await sendSlack(
@@ -150,16 +132,7 @@ describe("Slack: /ask-settings", () => {
     await settings("daily_budget_usd=0.01", { user: "U0ADMIN", channel });
     const ask = async (ts: string) => {
       slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> q" });
-      await sendSlack(
-        eventEnvelope({
-          type: "app_mention",
-          user: "U0ANA",
-          text: "<@U0QUARRY> q",
-          ts,
-          channel,
-          event_ts: ts,
-        }),
-      );
+      await sendMention(channel, ts);
       await settled(slackThread(channel, ts));
       return slack.thread(channel, ts).at(-1)!.text;
     };

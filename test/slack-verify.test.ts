@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { verifySlackRequest } from "../adapters/slack/verify.ts";
+import { slackSignature } from "./support/slack-requests.ts";
 
 // Slack's documented example (https://docs.slack.dev/authentication/verifying-requests-from-slack).
 const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -8,22 +9,6 @@ const BODY =
   "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
 const SIGNATURE = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
 const NOW = 1531420618;
-
-async function sign(secret: string, timestamp: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    key,
-    new TextEncoder().encode(`v0:${timestamp}:${body}`),
-  );
-  return `v0=${[...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
 
 const base = {
   signingSecret: SECRET,
@@ -50,7 +35,7 @@ describe("verifySlackRequest", () => {
   it("accepts a request we sign ourselves with the current clock", async () => {
     const ts = String(Math.floor(Date.now() / 1000));
     const body = JSON.stringify({ type: "url_verification", challenge: "abc" });
-    const signature = await sign(SECRET, ts, body);
+    const signature = await slackSignature(SECRET, ts, body);
     expect(
       await verifySlackRequest({ signingSecret: SECRET, timestamp: ts, signature, rawBody: body }),
     ).toBe(true);
@@ -63,7 +48,7 @@ describe("verifySlackRequest", () => {
   });
 
   it("rejects a signature made with another secret", async () => {
-    const signature = await sign("not-the-secret", TIMESTAMP, BODY);
+    const signature = await slackSignature("not-the-secret", TIMESTAMP, BODY);
     expect(await verifySlackRequest({ ...base, signature })).toBe(false);
   });
 
@@ -85,7 +70,7 @@ describe("verifySlackRequest", () => {
 
   it("rejects a non-numeric timestamp even when it is signed", async () => {
     const timestamp = "1531420618.5";
-    const signature = await sign(SECRET, timestamp, BODY);
+    const signature = await slackSignature(SECRET, timestamp, BODY);
     expect(await verifySlackRequest({ ...base, timestamp, signature })).toBe(false);
   });
 

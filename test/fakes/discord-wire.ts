@@ -6,6 +6,7 @@
  */
 
 import type { APIMessage, APIMessageReference, APIUser } from "discord-api-types/v10";
+import { plainMessageFields } from "../support/discord-payloads.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -129,14 +130,7 @@ export function messageShape(m: NewMessage, referenced?: APIMessage): APIMessage
     author: m.author,
     content: m.content,
     timestamp: new Date().toISOString(),
-    edited_timestamp: null,
-    tts: false,
-    mention_everyone: false,
-    mentions: [],
-    mention_roles: [],
-    attachments: [],
-    embeds: [],
-    pinned: false,
+    ...plainMessageFields(),
     type: m.type ?? (m.reference ? 19 : 0),
     flags: m.flags ?? 0,
     ...(m.reference ? { message_reference: { type: 0, ...m.reference } } : {}),

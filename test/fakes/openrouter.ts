@@ -101,6 +101,18 @@ export function defaultCatalog(): Record<string, unknown>[] {
 }
 
 /** One catalog entry in the real `GET /models` shape. */
+/** A cheap text-only model that takes only `max_tokens`, to fill a catalog. */
+export function textModelEntry(id: string, name: string): Record<string, unknown> {
+  return catalogEntry(id, name, {
+    context: 8000,
+    maxCompletion: 1000,
+    prompt: "0.000001",
+    completion: "0.000002",
+    params: ["max_tokens"],
+    input: ["text"],
+  });
+}
+
 export function catalogEntry(
   id: string,
   name: string,

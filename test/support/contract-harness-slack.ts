@@ -9,7 +9,7 @@ import { verifySlackRequest } from "../../adapters/slack/verify.ts";
 import type { Question, SentMessage } from "../../src/chat/types.ts";
 import { FAKE_SLACK_URL, FakeSlack } from "../fakes/slack-api.ts";
 import { type ContractHarness, type SignedRequest, tamper } from "./adapter-contract.ts";
-import { eventEnvelope } from "./slack-requests.ts";
+import { eventEnvelope, slackSignature } from "./slack-requests.ts";
 
 const SECRET = "contract-signing-secret-0123456789";
 const OTHER_SECRET = "someone-elses-signing-secret-9876";
@@ -25,25 +25,13 @@ const MESSAGE_METHODS = new Set([
   "chat.stopStream",
 ]);
 
-async function hmacHex(secret: string, data: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(data));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Headers as Slack sends them: `v0=` HMAC-SHA256 over `v0:{timestamp}:{body}`. */
 async function signed(
   body: string,
   opts: { secret?: string; ageSeconds?: number } = {},
 ): Promise<SignedRequest> {
   const ts = String(Math.floor(Date.now() / 1000) - (opts.ageSeconds ?? 0));
-  const signature = `v0=${await hmacHex(opts.secret ?? SECRET, `v0:${ts}:${body}`)}`;
+  const signature = await slackSignature(opts.secret ?? SECRET, ts, body);
   const headers = new Headers({
     "content-type": "application/json",
     "x-slack-request-timestamp": ts,

@@ -91,6 +91,20 @@ export function interaction(init: InteractionInit = {}): Record<string, unknown>
 export const askInteraction = (question: string, init: InteractionInit = {}) =>
   interaction({ ...init, name: "ask", options: [{ name: "question", type: 3, value: question }] });
 
+/** The fields every Discord message carries, as a plain text message without mentions or attachments has them. */
+export function plainMessageFields() {
+  return {
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    embeds: [],
+    pinned: false,
+  };
+}
+
 /** A Gateway MESSAGE_CREATE from `alice` in a guild text channel. */
 export function messageCreate(
   over: Partial<GatewayMessageCreateDispatchData> = {},
@@ -110,14 +124,7 @@ export function messageCreate(
     },
     content: "hello",
     timestamp: "2026-11-01T00:00:00.000000+00:00",
-    edited_timestamp: null,
-    tts: false,
-    mention_everyone: false,
-    mentions: [],
-    mention_roles: [],
-    attachments: [],
-    embeds: [],
-    pinned: false,
+    ...plainMessageFields(),
     type: 0,
     flags: 0,
     ...over,

@@ -3,7 +3,12 @@ import { SELF } from "cloudflare:test";
 /** The signing secret the Worker under test has (vitest.config.ts). */
 export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 
-async function hmacHex(secret: string, data: string): Promise<string> {
+/** Slack's request signature: `v0=` HMAC-SHA256 hex over `v0:{timestamp}:{body}`. */
+export async function slackSignature(
+  secret: string,
+  timestamp: string,
+  body: string,
+): Promise<string> {
   const key = await crypto.subtle.importKey(
     "raw",
     new TextEncoder().encode(secret),
@@ -11,8 +16,12 @@ async function hmacHex(secret: string, data: string): Promise<string> {
     false,
     ["sign"],
   );
-  const sig = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(data));
-  return [...new Uint8Array(sig)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    key,
+    new TextEncoder().encode(`v0:${timestamp}:${body}`),
+  );
+  return `v0=${[...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 /** Sends `body` to `POST /slack/events` signed the way Slack signs it. */
@@ -26,7 +35,7 @@ export async function sendSlack(
   } = {},
 ): Promise<Response> {
   const ts = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
-  const signature = `v0=${await hmacHex(opts.secret ?? SIGNING_SECRET, `v0:${ts}:${body}`)}`;
+  const signature = await slackSignature(opts.secret ?? SIGNING_SECRET, ts, body);
   return SELF.fetch("https://quarry.test/slack/events", {
     method: "POST",
     headers: {
@@ -37,6 +46,47 @@ export async function sendSlack(
     },
     body,
   });
+}
+
+/** An event from Ana, as message `ts` in `channel`. */
+function eventFromAna(
+  type: string,
+  channel: string,
+  ts: string,
+  text: string,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  return { type, user: "U0ANA", text, ts, channel, event_ts: ts, ...extra };
+}
+
+/** Ana's `app_mention` of the bot, `<@U0QUARRY> {text}`, as message `ts` in `channel`. */
+export function mentionEvent(
+  channel: string,
+  ts: string,
+  text: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return eventFromAna("app_mention", channel, ts, `<@U0QUARRY> ${text}`, extra);
+}
+
+/** Ana's plain channel `message` event, `text` as written, as message `ts` in `channel`. */
+export function messageEvent(
+  channel: string,
+  ts: string,
+  text: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return eventFromAna("message", channel, ts, text, { channel_type: "channel", ...extra });
+}
+
+/** Sends `mentionEvent(…)` to the Worker in an Events API envelope. */
+export function sendMention(
+  channel: string,
+  ts: string,
+  text = "q",
+  extra: Record<string, unknown> = {},
+): Promise<Response> {
+  return sendSlack(eventEnvelope(mentionEvent(channel, ts, text, extra)));
 }
 
 let eventCounter = 0;
