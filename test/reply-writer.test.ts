@@ -83,6 +83,19 @@ describe("ReplyWriter (post and edit)", () => {
     await expect(writer.finish("text", "")).rejects.toThrow("gone");
   });
 
+  it("is done as soon as the thread shows the final text, without sleeping out another interval", async () => {
+    const clock = virtualClock();
+    const adapter = new MemoryAdapter(500, 1000, clock.now);
+    const writer = new ReplyWriter({ adapter, question: sampleQuestion, ...clock });
+    writer.update("", "⏳ thinking");
+    await clock.sleep(10);
+    const start = clock.now();
+    await writer.finish("⚠️ No credits.", "");
+    expect(adapter.thread()).toEqual(["⚠️ No credits."]);
+    // One interval after the placeholder for the edit, and nothing after it.
+    expect(clock.now() - start).toBeLessThanOrEqual(1000);
+  });
+
   it("neutralises mentions through the adapter's render in every message", async () => {
     const clock = virtualClock();
     const adapter = new MemoryAdapter(500, 1000, clock.now);
@@ -158,6 +171,9 @@ describe("ReplyWriter (native streaming)", () => {
     await clock.sleep(1500);
     await writer.finish("All of the answer.\n", "");
     expect(adapter.thread()).toEqual(["All of the answer.\n"]);
-    expect(adapter.calls.filter((c) => c.op === "start")).toHaveLength(1);
+    const [start, ...rest] = adapter.calls.filter((c) => c.op !== "post");
+    expect(start?.op).toBe("start");
+    // The refused call showed nothing, so the edit follows at once, not an interval later.
+    expect(rest.map((c) => [c.op, c.at])).toEqual([["edit", start!.at]]);
   });
 });

@@ -110,28 +110,42 @@ export class ReplyWriter {
     this.status = status;
     this.final = true;
     this.poke();
-    await this.loop;
+    // A loop that ended as this poke came restarts itself: wait for whichever runs last.
+    while (this.loop) await this.loop;
     if (this.failure) throw this.failure;
   }
 
   private poke(): void {
     this.dirty = true;
-    if (!this.loop) this.loop = this.run().finally(() => (this.loop = undefined));
     this.wake?.();
+    if (this.loop || this.failure) return;
+    this.loop = this.run().finally(() => {
+      this.loop = undefined;
+      // Poked between the loop's last check and its end: go round again.
+      if (this.dirty && !this.failure) this.poke();
+    });
   }
 
   private async run(): Promise<void> {
     while (this.dirty) {
-      const wait = this.nextAt - this.now();
-      if (wait > 0)
+      if (this.nextAt - this.now() > 0) {
+        // Nothing left to show: end now rather than sleep out the cadence first.
+        if (!(await this.step(true))) {
+          this.dirty = false;
+          break;
+        }
+        const wait = this.nextAt - this.now();
         await Promise.race([this.sleep(wait), new Promise<void>((r) => (this.wake = r))]);
-      if (this.nextAt - this.now() > 0) continue;
+        if (this.nextAt - this.now() > 0) continue;
+      }
       this.dirty = false;
       try {
-        const more = await this.step();
+        const acted = await this.step(false);
         this.failures = 0;
-        this.nextAt = this.now() + this.interval;
-        if (more) this.dirty = true;
+        if (acted) {
+          this.nextAt = this.now() + this.interval;
+          this.dirty = true;
+        }
       } catch (err) {
         this.failures++;
         const retryable =
@@ -148,13 +162,16 @@ export class ReplyWriter {
     }
   }
 
-  /** Makes at most one platform call; returns true when more are needed. */
-  private async step(): Promise<boolean> {
+  /**
+   * Makes the next platform call the thread needs, if any; returns whether it made one.
+   * With `dry`, only tells whether a call is needed, and calls nothing.
+   */
+  private async step(dry: boolean): Promise<boolean> {
     const body = this.adapter.render(this.text);
     if (this.native === undefined && body.trim() && this.messages.length > 0)
-      return this.nativeStep(body);
-    if (this.native) return this.nativeStep(body);
-    return this.editStep(body);
+      return this.nativeStep(body, dry);
+    if (this.native) return this.nativeStep(body, dry);
+    return this.editStep(body, dry);
   }
 
   private desiredEdit(body: string): string[] {
@@ -170,14 +187,15 @@ export class ReplyWriter {
     return chunks;
   }
 
-  private async editStep(body: string): Promise<boolean> {
+  private async editStep(body: string, dry: boolean): Promise<boolean> {
     const desired = this.desiredEdit(body);
     const base = this.editBase.index;
     for (let i = 0; i < desired.length; i++) {
       const at = base + i;
       const want = desired[i] as string;
+      if (at < this.messages.length && this.shown[at] === want) continue;
+      if (dry) return true;
       if (at < this.messages.length) {
-        if (this.shown[at] === want) continue;
         await this.adapter.edit(this.question, this.messages[at] as SentMessage, want);
         this.shown[at] = want;
       } else {
@@ -192,26 +210,33 @@ export class ReplyWriter {
     return false;
   }
 
-  private async nativeStep(body: string): Promise<boolean> {
+  private async nativeStep(body: string, dry: boolean): Promise<boolean> {
     const stream = this.adapter.stream;
     if (!stream) throw new Error("nativeStep without a native stream");
     // The answer goes first; the status header (which ticks every few seconds) only when nothing else waits.
-    if (await this.nativeContentStep(stream, body)) return true;
+    if (await this.nativeContentStep(stream, body, dry)) return true;
     const header = this.status ? this.adapter.render(this.status) : "";
     if (header && this.shown[0] !== header && this.messages[0]) {
+      if (dry) return true;
       await this.adapter.edit(this.question, this.messages[0], header);
       this.shown[0] = header;
       this.onProgress?.(this.state);
+      return true;
     }
     return false;
   }
 
-  private async nativeContentStep(stream: NativeStream, body: string): Promise<boolean> {
+  private async nativeContentStep(
+    stream: NativeStream,
+    body: string,
+    dry: boolean,
+  ): Promise<boolean> {
     const stableEnd = this.final ? body.length : body.lastIndexOf("\n") + 1;
     const seg = this.native;
     if (!seg) {
       const start = this.nativeEnd;
       if (stableEnd <= start) return false;
+      if (dry) return true;
       const open = openFenceAt(body.slice(0, start));
       const prefix = open ? `${open}\n` : "";
       const room = stream.maxChars - prefix.length - 8;
@@ -233,10 +258,12 @@ export class ReplyWriter {
         await this.adapter.rememberAnswer?.(this.question, sent);
       } catch (err) {
         if (!(err instanceof ChatApiError) || err.code !== "stream_unsupported") throw err;
-        // Workspace without native streaming: post and edit from here on.
+        // Workspace without native streaming: post and edit from here on, at once (the
+        // refused call changed nothing in the thread).
         this.native = null;
         this.editBase = { offset: start, index: this.messages.length };
         if (start === 0) this.editBase.index = 0;
+        return this.editStep(body, false);
       }
       this.onProgress?.(this.state);
       return true;
@@ -245,9 +272,9 @@ export class ReplyWriter {
     const room = stream.maxChars - seg.prefix.length - seg.appended - 8;
     const expired = this.now() - seg.openedAt > stream.maxAgeMs;
     const pending = body.slice(from, stableEnd);
-    if (expired || (pending && room <= 0) || (pending.length > room && !fitLines(pending, room))) {
-      return this.closeSegment(body.slice(0, from));
-    }
+    const full = (pending && room <= 0) || (pending.length > room && !fitLines(pending, room));
+    if (dry) return Boolean(expired || full || pending || this.final);
+    if (expired || full) return this.closeSegment(body.slice(0, from));
     if (pending) {
       const piece = fitLines(pending, room);
       try {
