@@ -4,8 +4,9 @@ import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-
 
 async function ask(
   scripted: Parameters<Awaited<ReturnType<typeof slackWorld>>["openrouter"]["reply"]>[0],
+  opts: Parameters<typeof slackWorld>[0] = {},
 ) {
-  const world = await slackWorld();
+  const world = await slackWorld(opts);
   const channel = freshChannel();
   const ts = "1700000100.000100";
   world.slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> q" });
@@ -78,6 +79,21 @@ describe("Slack: failures become a plain message in the thread", () => {
     expect(answer).toMatch(/incomplete/i);
     expect(answer).toContain("upstream connection reset");
     expect(rows[0]!.state).toBe("failed");
+  });
+
+  it("where Slack streams natively, the status message ends saying it failed, not still researching", async () => {
+    const { slack, channel } = await ask(
+      {
+        text: ["The first half.\n"],
+        midStreamError: { code: "server_error", message: "upstream connection reset" },
+      },
+      { nativeStreaming: "ok" },
+    );
+    const [, header, ...streamed] = slack.thread(channel, "1700000100.000100");
+    expect(header!.text).toMatch(/^⚠️ _Failed after \d+s, see below_$/);
+    const shown = streamed.map((m) => m.text).join("");
+    expect(shown).toContain("The first half.");
+    expect(shown).toContain("upstream connection reset");
   });
 
   it("a stall (only keep-alives, then nothing) is reported with how long it waited", async () => {

@@ -59,22 +59,29 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     onProgress: (s) => deps.checkpoint({ ...s, text, startedAt, final }),
   });
   let final = row.checkpoint?.final;
-  /** Records what the thread must end up showing, then shows it; the record survives a failed post. */
-  const deliver = async (finalText: string, status: string, outcome: AnswerOutcome) => {
-    final = { text: finalText, status, outcome };
+  /**
+   * Records what the thread must end up showing, then shows it; the record survives a
+   * failed post. `header` replaces the progress line where the answer streamed natively
+   * under a status message; elsewhere the text says it all.
+   */
+  const deliver = async (finalText: string, outcome: AnswerOutcome, header: string) => {
+    final = { text: finalText, header, outcome };
     deps.checkpoint({ ...writer.state, text, startedAt, final });
-    await writer.finish(finalText, status);
+    await writer.finish(finalText, "", header);
     return outcome;
   };
+  const ended = (outcome: Exclude<AnswerOutcome, "answered">) =>
+    `${OUTCOME_MARK[outcome]} _${OUTCOME_WORD[outcome]} after ${formatElapsed(now() - startedAt)}, see below_`;
 
   // Finished before, but the platform would not take the last post: deliver it now.
-  if (final) return deliver(final.text, final.status, final.outcome);
+  if (final) return deliver(final.text, final.outcome, final.header);
 
   // A row that was already running was cut off by an eviction or deploy.
   const resumed = row.attempts > 1;
   if (resumed && (text.trim() || row.attempts > 2)) {
     const note = `⚠️ This answer was interrupted after ${formatElapsed(now() - startedAt)}: Quarry's worker restarted (a deploy or a platform restart) and OpenRouter streams cannot be resumed. Ask again to run it anew.`;
-    return deliver(text.trim() ? `${text}\n\n${note}` : note, "", "interrupted");
+    const shown = text.trim() ? `${text}\n\n${note}` : note;
+    return deliver(shown, "interrupted", ended("interrupted"));
   }
 
   let settings: ChannelSettings;
@@ -93,15 +100,15 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     if (!model) {
       return deliver(
         `⚠️ The model \`${settings.model}\` is not in OpenRouter's catalog (renamed or withdrawn). Choose another with the settings command (\`model=…\`).`,
-        "",
         "failed",
+        ended("failed"),
       );
     }
     const over = await overBudget(env, q, settings, now());
-    if (over) return deliver(over, "", "failed");
+    if (over) return deliver(over, "failed", ended("failed"));
   } catch (err) {
     // e.g. the model catalog refused the API key, or a var is malformed.
-    return deliver(`⚠️ ${describeFailure(err)}`, "", "failed");
+    return deliver(`⚠️ ${describeFailure(err)}`, "failed", ended("failed"));
   }
 
   const modelId = settings.model;
@@ -187,18 +194,21 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     const partial = text.trim()
       ? `${text}\n\n${message}\n_The answer above is incomplete._`
       : message;
-    await deliver(partial, "", cancelled ? "cancelled" : "failed");
+    const outcome = cancelled ? "cancelled" : "failed";
+    await deliver(partial, outcome, ended(outcome));
     await clearWorking(adapter, q);
     return cancelled ? "cancelled" : "failed";
   } finally {
     clearTimers(ticker, working);
   }
   // Outside the try: a platform refusing the final post is not an answer failure.
-  await deliver(done.text, "", "answered");
-  if (writer.streamedNatively) await deliver(done.text, done.summary, "answered");
+  await deliver(done.text, "answered", done.summary);
   await clearWorking(adapter, q);
   return "answered";
 }
+
+const OUTCOME_MARK = { failed: "⚠️", interrupted: "⚠️", cancelled: "⏹️" } as const;
+const OUTCOME_WORD = { failed: "Failed", interrupted: "Interrupted", cancelled: "Stopped" } as const;
 
 function describeFailure(err: unknown): string {
   return err instanceof OpenRouterError ? toUserMessage(err) : failureText(err);

@@ -59,6 +59,7 @@ export class ReplyWriter {
   private readonly onProgress?: (state: WriterState) => void;
   private text = "";
   private status = "";
+  private header = "";
   private final = false;
   private dirty = false;
   private nextAt = 0;
@@ -69,7 +70,6 @@ export class ReplyWriter {
   /** Native streaming state: undefined until the answer starts, null once given up. */
   private native: NativeSegment | undefined | null;
   private nativeEnd = 0;
-  private nativeUsed = false;
   /** Where edit mode starts (after native segments, if streaming had to stop). */
   private editBase = { offset: 0, index: 0 };
 
@@ -90,11 +90,6 @@ export class ReplyWriter {
     return { messages: [...this.messages], shown: [...this.shown] };
   }
 
-  /** True once the answer streamed natively: the first message is then a status header. */
-  get streamedNatively(): boolean {
-    return this.nativeUsed;
-  }
-
   /** Sets the answer so far and the progress line; the thread catches up at the next turn. */
   update(text: string, status: string): void {
     if (this.final) return;
@@ -104,10 +99,14 @@ export class ReplyWriter {
     this.poke();
   }
 
-  /** Shows the finished answer (and final status) and waits until the thread shows it. */
-  async finish(text: string, status: string): Promise<void> {
+  /**
+   * Shows the finished answer (and final status) and waits until the thread shows it.
+   * `header` is what the status message above a natively streamed answer ends with.
+   */
+  async finish(text: string, status: string, header = status): Promise<void> {
     this.text = text;
     this.status = status;
+    this.header = header;
     this.final = true;
     this.poke();
     // A loop that ended as this poke came restarts itself: wait for whichever runs last.
@@ -215,7 +214,8 @@ export class ReplyWriter {
     if (!stream) throw new Error("nativeStep without a native stream");
     // The answer goes first; the status header (which ticks every few seconds) only when nothing else waits.
     if (await this.nativeContentStep(stream, body, dry)) return true;
-    const header = this.status ? this.adapter.render(this.status) : "";
+    const line = this.final ? this.header : this.status;
+    const header = line ? this.adapter.render(line) : "";
     if (header && this.shown[0] !== header && this.messages[0]) {
       if (dry) return true;
       await this.adapter.edit(this.question, this.messages[0], header);
@@ -254,7 +254,6 @@ export class ReplyWriter {
           appended: piece.length,
           prefix,
         };
-        this.nativeUsed = true;
         await this.adapter.rememberAnswer?.(this.question, sent);
       } catch (err) {
         if (!(err instanceof ChatApiError) || err.code !== "stream_unsupported") throw err;

@@ -20,12 +20,13 @@ export interface Checkpoint {
   /** Epoch ms the model was first called (the job started). */
   startedAt?: number;
   /**
-   * Set once the answer is complete: what the thread must end up showing, its status line
-   * and outcome. If posting it fails (the platform is down), the heartbeat delivers it later.
+   * Set once the answer is complete: what the thread must end up showing, the line its
+   * status message ends with (where the answer streamed natively below one) and outcome.
+   * If posting it fails (the platform is down), the heartbeat delivers it later.
    */
   final?: {
     text: string;
-    status: string;
+    header: string;
     outcome: "answered" | "failed" | "interrupted" | "cancelled";
   };
 }
