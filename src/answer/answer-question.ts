@@ -208,7 +208,11 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
 }
 
 const OUTCOME_MARK = { failed: "⚠️", interrupted: "⚠️", cancelled: "⏹️" } as const;
-const OUTCOME_WORD = { failed: "Failed", interrupted: "Interrupted", cancelled: "Stopped" } as const;
+const OUTCOME_WORD = {
+  failed: "Failed",
+  interrupted: "Interrupted",
+  cancelled: "Stopped",
+} as const;
 
 function describeFailure(err: unknown): string {
   return err instanceof OpenRouterError ? toUserMessage(err) : failureText(err);
