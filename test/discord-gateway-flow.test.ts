@@ -224,6 +224,44 @@ describe("Discord over the Gateway, end to end", () => {
     expect(botMessages(world).at(-1)).toMatchObject({ replyTo: reply.id });
   });
 
+  it("answers someone who mentions the bot's role (Discord offers it next to the bot), and looks the role up once", async () => {
+    const world = await discordWorld();
+    const botRole = freshSnowflake();
+    world.discord.addGuild(GUILD_ID, { botRoleId: botRole, otherRoleIds: ["7000000000000000009"] });
+    await connected();
+    world.openrouter.reply({ text: ["Roles work too."] });
+    const other = world.discord.seedMessage(world.channelId, {
+      content: "<@&7000000000000000009> lunch?",
+    });
+    await world.gateway.dispatch("MESSAGE_CREATE", {
+      ...gatewayMessage(other),
+      mention_roles: ["7000000000000000009"],
+    });
+    const asked = world.discord.seedMessage(world.channelId, {
+      content: `<@&${botRole}> do roles work?`,
+    });
+    await world.gateway.dispatch("MESSAGE_CREATE", {
+      ...gatewayMessage(asked),
+      mention_roles: [botRole],
+    });
+    const thread: ThreadRef = {
+      platform: "discord",
+      workspaceId: GUILD_ID,
+      channelId: world.channelId,
+      threadId: asked.id,
+    };
+    await settled(thread);
+    const replies = botMessages(world);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]?.replyTo).toBe(asked.id);
+    expect(replies[0]?.content).toContain("Roles work too.");
+    expect(world.openrouter.chatBodies).toHaveLength(1);
+    const last = (world.openrouter.chatBodies[0] as ChatBody).messages.at(-1);
+    expect(String(last?.content)).toContain("do roles work?");
+    expect(String(last?.content)).not.toContain(botRole);
+    expect(world.discord.calls(`GET /guilds/${GUILD_ID}/roles`)).toHaveLength(1);
+  });
+
   it("answers once when Discord replays the MESSAGE_CREATE after a RESUME", async () => {
     const world = await discordWorld();
     const gateway = await connected();

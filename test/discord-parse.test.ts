@@ -1,7 +1,11 @@
 import type { APIUser } from "discord-api-types/v10";
 import { describe, expect, it } from "vitest";
 import { parseInteraction } from "../adapters/discord/parse-interaction.ts";
-import { type MessageContext, messageCreateToQuestion } from "../adapters/discord/parse-message.ts";
+import {
+  botRoleLookup,
+  type MessageContext,
+  messageCreateToQuestion,
+} from "../adapters/discord/parse-message.ts";
 import type { ThreadRef } from "../src/chat/types.ts";
 import { BadRequestError } from "../src/errors.ts";
 import {
@@ -363,6 +367,41 @@ describe("messageCreateToQuestion", () => {
     });
   });
 
+  it("takes a mention of the bot's own role as a mention of the bot, without the role in the text", async () => {
+    const { ctx } = context();
+    const roleLookups: string[] = [];
+    ctx.botRoleIn = async (guild) => {
+      roleLookups.push(guild);
+      return "7000000000000000001";
+    };
+    const q = await messageCreateToQuestion(
+      messageCreate({
+        content: "<@&7000000000000000001> what changed in <@&7000000000000000002>?",
+        mention_roles: ["7000000000000000001", "7000000000000000002"],
+      }),
+      ctx,
+    );
+    expect(q?.trigger).toBe("mention");
+    expect(q?.text).toBe("what changed in @role?");
+    expect(roleLookups).toEqual([GUILD_ID]);
+  });
+
+  it("ignores a mention of any other role, and looks roles up only when a message mentions one", async () => {
+    const { ctx } = context();
+    let lookups = 0;
+    ctx.botRoleIn = async () => {
+      lookups++;
+      return "7000000000000000001";
+    };
+    const other = messageCreate({
+      content: "<@&7000000000000000002> standup in 5",
+      mention_roles: ["7000000000000000002"],
+    });
+    expect(await messageCreateToQuestion(other, ctx)).toBeNull();
+    expect(await messageCreateToQuestion(messageCreate({ content: "hi all" }), ctx)).toBeNull();
+    expect(lookups).toBe(1);
+  });
+
   it("skips a bare mention with nothing to answer", async () => {
     expect(
       await messageCreateToQuestion(
@@ -370,5 +409,35 @@ describe("messageCreateToQuestion", () => {
         context().ctx,
       ),
     ).toBeNull();
+  });
+});
+
+describe("botRoleLookup", () => {
+  const roles = [
+    { id: GUILD_ID, name: "@everyone", managed: false },
+    { id: "7000000000000000003", name: "Other bot", managed: true, tags: { bot_id: "99" } },
+    { id: "7000000000000000001", name: "Quarry", managed: true, tags: { bot_id: APP_ID } },
+  ];
+
+  it("finds the role Discord made for this bot, asks once per server, and asks again after a failure", async () => {
+    const asked: string[] = [];
+    let fail = true;
+    const lookup = botRoleLookup(
+      {
+        async getGuildRoles(guild) {
+          asked.push(guild);
+          if (fail) {
+            fail = false;
+            throw new Error("503");
+          }
+          return roles as never;
+        },
+      },
+      APP_ID,
+    );
+    await expect(lookup(GUILD_ID)).rejects.toThrow("503");
+    expect(await lookup(GUILD_ID)).toBe("7000000000000000001");
+    expect(await lookup(GUILD_ID)).toBe("7000000000000000001");
+    expect(asked).toEqual([GUILD_ID, GUILD_ID]);
   });
 });

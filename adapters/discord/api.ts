@@ -8,6 +8,7 @@ import type {
   APIChannel,
   APIInteractionResponse,
   APIMessage,
+  APIRole,
   RESTGetAPIGatewayBotResult,
   RESTPatchAPIChannelMessageJSONBody,
   RESTPatchAPIWebhookWithTokenMessageJSONBody,
@@ -108,6 +109,10 @@ export class DiscordApi {
 
   getChannel(channelId: string): Promise<APIChannel> {
     return this.request("GET", `/channels/${channelId}`);
+  }
+
+  getGuildRoles(guildId: string): Promise<APIRole[]> {
+    return this.request("GET", `/guilds/${guildId}/roles`);
   }
 
   async triggerTyping(channelId: string): Promise<void> {

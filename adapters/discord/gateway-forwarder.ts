@@ -11,6 +11,7 @@ export interface ForwardContext {
   /** Where answers are remembered (`findConversationInKv`). */
   kv: KVNamespace;
   threadParentOf?: (threadId: string) => Promise<string | undefined>;
+  botRoleIn?: (guildId: string) => Promise<string | undefined>;
   submit(question: Question): Promise<unknown>;
 }
 
@@ -32,6 +33,7 @@ export class MessageForwarder {
         botUserId: ctx.botUserId,
         findConversation: (id) => findConversationInKv(ctx.kv, id),
         threadParentOf: ctx.threadParentOf,
+        botRoleIn: ctx.botRoleIn,
       });
       if (question) await ctx.submit(question);
     } catch (err) {

@@ -16,7 +16,7 @@ import {
   type Phase,
 } from "./gateway-protocol.ts";
 import { fingerprintOf, GatewayStore } from "./gateway-store.ts";
-import { threadParentLookup } from "./parse-message.ts";
+import { botRoleLookup, threadParentLookup } from "./parse-message.ts";
 
 /**
  * A fatal close (bad token, disallowed intents) is tried again this much later: often
@@ -38,6 +38,7 @@ interface DiscordClients {
   token: string;
   api: DiscordApi;
   threadParentOf: (threadId: string) => Promise<string | undefined>;
+  botRoleIn: (guildId: string) => Promise<string | undefined>;
 }
 
 // Outbound WebSockets cannot hibernate and an idle object is evicted after 70–140 s; the
@@ -210,7 +211,12 @@ export class DiscordGatewayObject extends DurableObject<Env> {
     if (this.discord?.token !== config.botToken) {
       const { apiUrl: baseUrl, botToken: token, applicationId } = config;
       const api = new DiscordApi({ baseUrl, token, applicationId });
-      this.discord = { token, api, threadParentOf: threadParentLookup(api) };
+      this.discord = {
+        token,
+        api,
+        threadParentOf: threadParentLookup(api),
+        botRoleIn: botRoleLookup(api, applicationId),
+      };
     }
     return this.discord;
   }
@@ -327,10 +333,12 @@ export class DiscordGatewayObject extends DurableObject<Env> {
     const config = this.config();
     if (event !== "MESSAGE_CREATE" || isOff(config)) return;
     const message = data as GatewayMessageCreateDispatchData;
+    const { threadParentOf, botRoleIn } = this.clients(config);
     const ctx = {
       botUserId: config.applicationId,
       kv: this.env.SETTINGS,
-      threadParentOf: this.clients(config).threadParentOf,
+      threadParentOf,
+      botRoleIn,
       submit: (question: Question) => this.submit(question),
     };
     this.forwarder.forward(message, ctx).catch((err: unknown) => {

@@ -16,6 +16,11 @@ export interface MessageContext {
   findConversation(messageId: string): Promise<ThreadRef | undefined>;
   /** Optional: the parent channel of a thread, whose settings apply (see `threadParentLookup`). */
   threadParentOf?(threadId: string): Promise<string | undefined>;
+  /**
+   * Optional: the bot's own role in a server (see `botRoleLookup`). Discord offers it next
+   * to the bot when someone types `@Quarry`, so mentioning it is mentioning the bot.
+   */
+  botRoleIn?(guildId: string): Promise<string | undefined>;
   now?: () => number;
 }
 
@@ -47,13 +52,21 @@ export async function messageCreateToQuestion(
     !dm && !answered && maybeThread ? await ctx.findConversation(msg.channel_id) : undefined;
   const inThread = THREAD_CHANNEL_TYPES.has(msg.channel_type ?? -1) || !!inThreadConversation;
 
+  // Only a message that mentions roles costs the (cached) lookup of the bot's role.
+  const botRole =
+    !dm && msg.mention_roles?.length && ctx.botRoleIn
+      ? await ctx.botRoleIn(msg.guild_id as string).catch(() => undefined)
+      : undefined;
+  const mentionsBotRole = !!botRole && msg.mention_roles.includes(botRole);
+
   let trigger: Trigger;
   if (dm) trigger = "dm";
-  else if (mentionsBot(msg, bot) || repliesToBot) trigger = "mention";
+  else if (mentionsBot(msg, bot) || mentionsBotRole || repliesToBot) trigger = "mention";
   else if (inThreadConversation) trigger = "followup";
   else return null;
 
-  const stripped = msg.content.replace(new RegExp(`<@!?${bot}>`, "g"), " ");
+  const self = botRole ? `<@!?${bot}>|<@&${botRole}>` : `<@!?${bot}>`;
+  const stripped = msg.content.replace(new RegExp(self, "g"), " ");
   const text = discordTextToPlain(stripped, msg.mentions)
     .replace(/[ \t]+/g, " ")
     .trim();
@@ -92,6 +105,32 @@ export async function messageCreateToQuestion(
 
 function mentionsBot(msg: GatewayMessageCreateDispatchData, bot: string): boolean {
   return msg.mentions.some((u) => u.id === bot) || new RegExp(`<@!?${bot}>`).test(msg.content);
+}
+
+/**
+ * `botRoleIn` backed by `GET /guilds/{id}/roles`: the role Discord made for the bot when it
+ * joined (its `tags.bot_id` is the bot), remembered per isolate. A failed lookup is
+ * forgotten, so the next message tries again.
+ */
+export function botRoleLookup(
+  api: Pick<DiscordApi, "getGuildRoles">,
+  botUserId: string,
+): (guildId: string) => Promise<string | undefined> {
+  const known = new Map<string, Promise<string | undefined>>();
+  return (guildId) => {
+    let role = known.get(guildId);
+    if (!role) {
+      role = api.getGuildRoles(guildId).then(
+        (roles) => roles.find((r) => r.managed && r.tags?.bot_id === botUserId)?.id,
+        (err) => {
+          known.delete(guildId);
+          throw err;
+        },
+      );
+      known.set(guildId, role);
+    }
+    return role;
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ import type {
   APIAttachment,
   APIMessage,
   APIMessageReference,
+  APIRole,
   APIUser,
 } from "discord-api-types/v10";
 
@@ -72,6 +73,8 @@ export class FakeDiscord {
   readonly channels = new Map<string, FakeChannel>();
   readonly messages = new Map<string, APIMessage[]>();
   readonly commands = new Map<string, Json[]>();
+  /** Each server's roles, as `GET /guilds/{id}/roles` lists them. */
+  readonly guildRoles = new Map<string, APIRole[]>();
   readonly token: string;
   readonly applicationId: string;
   readonly botUser: APIUser;
@@ -99,6 +102,28 @@ export class FakeDiscord {
     const timeBased = (BigInt(Date.now()) - DISCORD_EPOCH) << 22n;
     this.lastId = timeBased > this.lastId ? timeBased : this.lastId + 1n;
     return this.lastId.toString();
+  }
+
+  /** A server's roles; `botRole` adds the one Discord made for this bot when it joined. */
+  addGuild(guildId: string, opts: { botRoleId?: string; otherRoleIds?: string[] } = {}): void {
+    const role = (id: string, name: string, tags?: APIRole["tags"]): APIRole => ({
+      id,
+      name,
+      color: 0,
+      colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
+      hoist: false,
+      position: 1,
+      permissions: "0",
+      managed: !!tags,
+      mentionable: true,
+      flags: 0 as APIRole["flags"],
+      ...(tags ? { tags } : {}),
+    });
+    const roles = [role(guildId, "@everyone")];
+    if (opts.botRoleId)
+      roles.push(role(opts.botRoleId, this.botUser.username, { bot_id: this.applicationId }));
+    for (const id of opts.otherRoleIds ?? []) roles.push(role(id, `role-${id}`));
+    this.guildRoles.set(guildId, roles);
   }
 
   addChannel(channel: Partial<FakeChannel> & { id?: string }): FakeChannel {
@@ -267,6 +292,12 @@ export class FakeDiscord {
         version: "1",
       }));
       this.commands.set(commands[2] ?? "global", list);
+      return list;
+    }
+    const roles = path.match(/^\/guilds\/(\d+)\/roles$/);
+    if (roles && method === "GET") {
+      const list = this.guildRoles.get(roles[1] as string);
+      if (!list) throw new DiscordError(404, 10004, "Unknown Guild");
       return list;
     }
     const channel = path.match(/^\/channels\/(\d+)(\/.*)?$/);
