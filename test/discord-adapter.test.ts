@@ -167,13 +167,20 @@ describe("Discord adapter: posting an /ask answer", () => {
     expect(fake.visible(CHANNEL_ID).at(-1)?.content).toBe("part one");
   });
 
-  it("posts a stand-in when the bot token may not edit a webhook message, and edits the stand-in afterwards", async () => {
+  it("posts a stand-in when the bot token may not edit a webhook message, and hands it back to be edited afterwards", async () => {
     const q = askQuestion();
     const first = await adapter.post(q, "draft");
     fake.botCanEditWebhookMessages = false;
     clock = START + 15 * 60_000;
-    await adapter.edit(q, first, "final text");
-    await adapter.edit(q, first, "final text, polished");
+    const standIn = await adapter.edit(q, first, "final text");
+    expect(standIn).toMatchObject({ meta: { via: "channel", channelId: CHANNEL_ID } });
+    // A fresh adapter (as after a restart) holds nothing in memory: the stand-in is all it needs.
+    const afterRestart = createDiscordAdapter({
+      api,
+      botUserId: fake.applicationId,
+      now: () => clock,
+    });
+    expect(await afterRestart.edit(q, standIn ?? first, "final text, polished")).toBeUndefined();
 
     const shown = fake.visible(CHANNEL_ID);
     expect(shown.map((m) => m.content)).toEqual(["draft", "final text, polished"]);

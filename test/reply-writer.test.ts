@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ReplyWriter } from "../src/answer/reply-writer.ts";
+import { ReplyWriter, type WriterState } from "../src/answer/reply-writer.ts";
 import { ChatApiError } from "../src/errors.ts";
 import { MemoryAdapter, sampleQuestion } from "./support/memory-adapter.ts";
 
@@ -94,6 +94,34 @@ describe("ReplyWriter (post and edit)", () => {
     expect(adapter.thread()).toEqual(["⚠️ No credits."]);
     // One interval after the placeholder for the edit, and nothing after it.
     expect(clock.now() - start).toBeLessThanOrEqual(1000);
+  });
+
+  it("edits the replacement an adapter posted for a message it could not edit, also after a restart", async () => {
+    const clock = virtualClock();
+    const adapter = new MemoryAdapter(500, 1000, clock.now);
+    const saved: WriterState[] = [];
+    const first = new ReplyWriter({
+      adapter,
+      question: sampleQuestion,
+      onProgress: (s) => saved.push(s),
+      ...clock,
+    });
+    await first.finish("draft", "⏳ working");
+    const draft = adapter.order[0] as string;
+    adapter.replaceOnEdit.add(draft);
+    await first.finish("draft, longer", "⏳ working");
+    // A new writer from the checkpoint, as after a restart, edits the replacement in place.
+    const resumed = new ReplyWriter({
+      adapter,
+      question: sampleQuestion,
+      state: saved.at(-1),
+      ...clock,
+    });
+    await resumed.finish("the final answer", "");
+
+    expect(adapter.calls.filter((c) => c.op === "edit").map((c) => c.id)).toEqual([draft, "m2"]);
+    expect(adapter.order).toEqual([draft, "m2"]);
+    expect(adapter.shown.get("m2")).toBe("the final answer");
   });
 
   it("neutralises mentions through the adapter's render in every message", async () => {

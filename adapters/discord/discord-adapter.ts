@@ -51,8 +51,6 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
   const now = opts.now ?? Date.now;
   /** Question id → the last message posted for it, which the next chunk replies to. */
   const last = new Map<string, SentMessage>();
-  /** Webhook messages the bot token could not edit → the channel messages standing in for them. */
-  const standIns = new Map<string, SentMessage>();
   /** Threads already remembered in this isolate (KV takes one write per second per key). */
   const rememberedThreads = new Set<string>();
 
@@ -118,20 +116,24 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
     return message;
   }
 
-  async function edit(q: Question, message: SentMessage, text: string): Promise<void> {
-    const target = standIns.get(message.id) ?? message;
+  async function edit(
+    q: Question,
+    target: SentMessage,
+    text: string,
+  ): Promise<SentMessage | undefined> {
     const token = liveToken(q);
     if (target.meta?.via === "webhook" && token) {
       try {
         if (target.meta.original) await api.editOriginal(token, { content: text });
         else await api.editFollowup(token, target.id, { content: text });
-        return;
+        return undefined;
       } catch (err) {
         if (!isCode(err, "interaction_expired")) throw err;
       }
     }
     try {
       await api.editMessage(channelOf(q, target), target.id, { content: text });
+      return undefined;
     } catch (err) {
       if (
         target.meta?.via !== "webhook" ||
@@ -141,15 +143,16 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
         throw err;
       // Past the token, some webhook messages (e.g. where the bot cannot see the channel)
       // refuse bot-token edits: post the text anew, replying to the message it replaces.
+      // The core records the stand-in in place of `target`, so it is posted only once.
       const created = await api.createMessage(channelOf(q, target), {
         content: text,
         flags: FLAGS.SuppressEmbeds,
         message_reference: { message_id: target.id, fail_if_not_exists: false },
       });
       const standIn = sent(created, "channel");
-      standIns.set(message.id, standIn);
-      if (last.get(q.id)?.id === message.id) last.set(q.id, standIn);
+      if (last.get(q.id)?.id === target.id) last.set(q.id, standIn);
       await rememberAnswer(q, standIn);
+      return standIn;
     }
   }
 

@@ -209,6 +209,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChatAdapter {
         ts: message.id,
         ...messageBody(text),
       });
+      return undefined;
     },
     async showWorking(question, status) {
       try {

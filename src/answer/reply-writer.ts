@@ -195,8 +195,7 @@ export class ReplyWriter {
       if (at < this.messages.length && this.shown[at] === want) continue;
       if (dry) return true;
       if (at < this.messages.length) {
-        await this.adapter.edit(this.question, this.messages[at] as SentMessage, want);
-        this.shown[at] = want;
+        await this.editAt(at, want);
       } else {
         const sent = await this.adapter.post(this.question, want);
         this.messages.push(sent);
@@ -209,6 +208,17 @@ export class ReplyWriter {
     return false;
   }
 
+  /** Edits message `at`; a replacement the adapter had to post takes its place from now on. */
+  private async editAt(at: number, text: string): Promise<void> {
+    const replacement = await this.adapter.edit(
+      this.question,
+      this.messages[at] as SentMessage,
+      text,
+    );
+    if (replacement) this.messages[at] = replacement;
+    this.shown[at] = text;
+  }
+
   private async nativeStep(body: string, dry: boolean): Promise<boolean> {
     const stream = this.adapter.stream;
     if (!stream) throw new Error("nativeStep without a native stream");
@@ -218,8 +228,7 @@ export class ReplyWriter {
     const header = line ? this.adapter.render(line) : "";
     if (header && this.shown[0] !== header && this.messages[0]) {
       if (dry) return true;
-      await this.adapter.edit(this.question, this.messages[0], header);
-      this.shown[0] = header;
+      await this.editAt(0, header);
       this.onProgress?.(this.state);
       return true;
     }

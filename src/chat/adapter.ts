@@ -17,8 +17,13 @@ export interface ChatAdapter {
   fetchHistory(question: Question): Promise<HistoryEntry[]>;
   /** Posts a new message into the question's conversation (as a reply or in its thread). */
   post(question: Question, text: string): Promise<SentMessage>;
-  /** Replaces the text of a message this bot posted. */
-  edit(question: Question, message: SentMessage, text: string): Promise<void>;
+  /**
+   * Replaces the text of a message this bot posted. When the platform refuses the edit
+   * and the adapter posts a replacement instead, it returns the replacement: the core
+   * records it in place of `message` (and checkpoints it), so later edits, even after a
+   * restart, go to the replacement and never post a second one.
+   */
+  edit(question: Question, message: SentMessage, text: string): Promise<SentMessage | undefined>;
   /** Turns the model's markdown into text the platform renders, with every mass or user mention neutralised. */
   render(markdown: string): string;
   /** Optional: shows that the bot is working (Slack thread status, Discord typing); the core renews it while it waits and calls it with "" when done, which clears it where the platform can. */

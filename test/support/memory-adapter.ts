@@ -18,6 +18,8 @@ export class MemoryAdapter implements ChatAdapter {
   stream?: NativeStream;
   history: HistoryEntry[] = [];
   private nextId = 1;
+  /** Messages whose edits the platform refuses: each edit posts a replacement instead (as Discord's stand-ins). */
+  readonly replaceOnEdit = new Set<string>();
   /** Errors to throw on the next calls of an op, in order. */
   readonly failures: Partial<Record<Call["op"], ChatApiError[]>> = {};
 
@@ -75,9 +77,11 @@ export class MemoryAdapter implements ChatAdapter {
     return this.create(text);
   }
 
-  async edit(_q: Question, m: SentMessage, text: string): Promise<void> {
+  async edit(_q: Question, m: SentMessage, text: string): Promise<SentMessage | undefined> {
     this.record("edit", m.id, text);
+    if (this.replaceOnEdit.has(m.id)) return this.create(text);
     this.shown.set(m.id, text);
+    return undefined;
   }
 
   render(markdown: string): string {
