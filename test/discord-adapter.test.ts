@@ -91,7 +91,7 @@ describe("Discord adapter: posting an /ask answer", () => {
   it("fills the deferred @original first, then posts followups through the interaction webhook", async () => {
     const q = askQuestion();
     const first = await adapter.post(q, "part one");
-    const second = await adapter.post(q, "part two");
+    const second = await adapter.post(q, "part two", first);
     await adapter.edit(q, first, "part one, edited");
     await adapter.edit(q, second, "part two, edited");
 
@@ -119,7 +119,7 @@ describe("Discord adapter: posting an /ask answer", () => {
     const q = askQuestion();
     const first = await adapter.post(q, "part one");
     clock = START + 14 * 60_000 + 1;
-    const second = await adapter.post(q, "part two");
+    const second = await adapter.post(q, "part two", first);
     await adapter.edit(q, first, "part one, final");
     await adapter.edit(q, second, "part two, final");
 
@@ -142,7 +142,7 @@ describe("Discord adapter: posting an /ask answer", () => {
     const first = await adapter.post(q, "part one");
     fake.expireInteraction(TOKEN);
     await adapter.edit(q, first, "part one, edited");
-    const second = await adapter.post(q, "part two");
+    const second = await adapter.post(q, "part two", first);
 
     expect(second.meta?.via).toBe("channel");
     expect(fake.visible(CHANNEL_ID).map((m) => m.content)).toEqual([
@@ -190,10 +190,16 @@ describe("Discord adapter: posting an /ask answer", () => {
 });
 
 describe("Discord adapter: answering a message", () => {
-  it("replies to the question, then chains each further chunk to the one before", async () => {
+  it("replies to the question, then chains each further chunk to the one before, also after a restart", async () => {
     const q = mentionQuestion();
     const first = await adapter.post(q, "first chunk");
-    const second = await adapter.post(q, "second chunk");
+    // A fresh adapter (as after a restart) chains from the message the core hands it.
+    const afterRestart = createDiscordAdapter({
+      api,
+      botUserId: fake.applicationId,
+      now: () => clock,
+    });
+    const second = await afterRestart.post(q, "second chunk", first);
 
     const posts = fake.calls(/^POST \/channels\/\d+\/messages$/);
     expect(posts.map((r) => (r.body as { message_reference?: unknown }).message_reference)).toEqual(
@@ -228,7 +234,7 @@ describe("Discord adapter: answering a message", () => {
   it("sends allowed_mentions {parse: []} with every message it creates or edits", async () => {
     const ask = askQuestion();
     const a = await adapter.post(ask, "@everyone look");
-    await adapter.post(ask, "followup");
+    await adapter.post(ask, "followup", a);
     await adapter.edit(ask, a, "edited");
     clock = START + 20 * 60_000;
     await adapter.edit(ask, a, "edited by bot");

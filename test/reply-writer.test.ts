@@ -117,11 +117,17 @@ describe("ReplyWriter (post and edit)", () => {
       state: saved.at(-1),
       ...clock,
     });
-    await resumed.finish("the final answer", "");
+    const long = `${"the final answer. ".repeat(12)}\n\n${"and its second part. ".repeat(14)}`;
+    await resumed.finish(long, "");
 
     expect(adapter.calls.filter((c) => c.op === "edit").map((c) => c.id)).toEqual([draft, "m2"]);
-    expect(adapter.order).toEqual([draft, "m2"]);
-    expect(adapter.shown.get("m2")).toBe("the final answer");
+    expect(adapter.order).toEqual([draft, "m2", "m3"]);
+    expect(adapter.shown.get("m2")?.trim()).toBe("the final answer. ".repeat(12).trim());
+    // The new message continues the replacement, which the resumed writer knew from its checkpoint.
+    expect(adapter.calls.filter((c) => c.op === "post").map((c) => c.after)).toEqual([
+      undefined,
+      "m2",
+    ]);
   });
 
   it("neutralises mentions through the adapter's render in every message", async () => {

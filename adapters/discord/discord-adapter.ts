@@ -49,8 +49,6 @@ export interface DiscordAdapterOptions {
 export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
   const { api, kv } = opts;
   const now = opts.now ?? Date.now;
-  /** Question id → the last message posted for it, which the next chunk replies to. */
-  const last = new Map<string, SentMessage>();
   /** Threads already remembered in this isolate (KV takes one write per second per key). */
   const rememberedThreads = new Set<string>();
 
@@ -69,14 +67,19 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
   });
 
   /** True when `@original` still shows the deferred "thinking…" state, i.e. nothing answered in it yet. */
-  async function originalIsFree(q: Question, token: string): Promise<boolean> {
-    if (last.has(q.id)) return false;
+  async function originalIsFree(token: string, previous?: SentMessage): Promise<boolean> {
+    if (previous) return false;
     const original = await api.getOriginal(token);
     return ((original.flags ?? 0) & FLAGS.Loading) !== 0;
   }
 
-  async function postViaChannel(q: Question, text: string): Promise<SentMessage> {
-    const replyTo = last.get(q.id)?.id ?? q.delivery?.replyTo;
+  async function postViaChannel(
+    q: Question,
+    text: string,
+    previous?: SentMessage,
+  ): Promise<SentMessage> {
+    // Each chunk replies to the one before it (the first to the question), so the answer reads as one chain.
+    const replyTo = previous?.id ?? q.delivery?.replyTo;
     const m = await api.createMessage(channelOf(q), {
       content: text,
       flags: FLAGS.SuppressEmbeds,
@@ -85,12 +88,12 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
     return sent(m, "channel");
   }
 
-  async function post(q: Question, text: string): Promise<SentMessage> {
+  async function post(q: Question, text: string, previous?: SentMessage): Promise<SentMessage> {
     const token = liveToken(q);
     let message: SentMessage | undefined;
     if (token) {
       try {
-        if (await originalIsFree(q, token)) {
+        if (await originalIsFree(token, previous)) {
           // The deferral had no flags to give; links in the answer would unfurl without this.
           const body = { content: text, flags: FLAGS.SuppressEmbeds };
           message = sent(await api.editOriginal(token, body), "webhook", true);
@@ -101,7 +104,7 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
           );
       } catch (err) {
         if (!isCode(err, "interaction_expired")) throw err;
-        if (!last.has(q.id) && now() - q.receivedAt < ACK_GRACE_MS) {
+        if (!previous && now() - q.receivedAt < ACK_GRACE_MS) {
           throw new ChatApiError("interaction_pending", "Discord has not seen the deferral yet", {
             status: 404,
             retryable: true,
@@ -111,9 +114,7 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
         // The token died early (or the interaction was deleted): carry on with the bot token.
       }
     }
-    message ??= await postViaChannel(q, text);
-    last.set(q.id, message);
-    return message;
+    return message ?? (await postViaChannel(q, text, previous));
   }
 
   async function edit(
@@ -150,7 +151,6 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
         message_reference: { message_id: target.id, fail_if_not_exists: false },
       });
       const standIn = sent(created, "channel");
-      if (last.get(q.id)?.id === target.id) last.set(q.id, standIn);
       await rememberAnswer(q, standIn);
       return standIn;
     }
@@ -181,8 +181,8 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
     post,
     edit,
     render: renderDiscord,
-    // Typing lasts about 10 s; the core calls this again while it waits.
-    // Typing lasts ~10 s and cannot be cancelled: an empty status ("done") sends nothing.
+    // Typing lasts about 10 s and cannot be cancelled: the core renews it while it waits,
+    // and an empty status ("done") sends nothing.
     showWorking: async (q, status) => {
       if (status) await api.triggerTyping(channelOf(q));
     },

@@ -197,7 +197,7 @@ export class ReplyWriter {
       if (at < this.messages.length) {
         await this.editAt(at, want);
       } else {
-        const sent = await this.adapter.post(this.question, want);
+        const sent = await this.adapter.post(this.question, want, this.messages.at(-1));
         this.messages.push(sent);
         this.shown.push(want);
         await this.adapter.rememberAnswer?.(this.question, sent);

@@ -15,8 +15,12 @@ export interface ChatAdapter {
   readonly editIntervalMs: number;
   /** Earlier turns of the conversation, oldest first, ending with the question itself. */
   fetchHistory(question: Question): Promise<HistoryEntry[]>;
-  /** Posts a new message into the question's conversation (as a reply or in its thread). */
-  post(question: Question, text: string): Promise<SentMessage>;
+  /**
+   * Posts a new message into the question's conversation (as a reply or in its thread).
+   * `previous` is the answer's message this one continues, if any (from the core's
+   * checkpoint, so it survives restarts): Discord replies to it to keep the chain.
+   */
+  post(question: Question, text: string, previous?: SentMessage): Promise<SentMessage>;
   /**
    * Replaces the text of a message this bot posted. When the platform refuses the edit
    * and the adapter posts a replacement instead, it returns the replacement: the core

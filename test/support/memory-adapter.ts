@@ -6,6 +6,8 @@ export interface Call {
   op: "post" | "edit" | "start" | "append" | "stop" | "working";
   id?: string;
   text?: string;
+  /** For a post: the message it continues, as the core handed it. */
+  after?: string;
   at: number;
 }
 
@@ -55,8 +57,8 @@ export class MemoryAdapter implements ChatAdapter {
     };
   }
 
-  private record(op: Call["op"], id?: string, text?: string): void {
-    this.calls.push({ op, id, text, at: this.clock() });
+  private record(op: Call["op"], id?: string, text?: string, after?: string): void {
+    this.calls.push({ op, id, text, at: this.clock(), ...(after ? { after } : {}) });
     const err = this.failures[op]?.shift();
     if (err) throw err;
   }
@@ -72,8 +74,8 @@ export class MemoryAdapter implements ChatAdapter {
     return this.history;
   }
 
-  async post(_q: Question, text: string): Promise<SentMessage> {
-    this.record("post", undefined, text);
+  async post(_q: Question, text: string, previous?: SentMessage): Promise<SentMessage> {
+    this.record("post", undefined, text, previous?.id);
     return this.create(text);
   }
 
