@@ -54,6 +54,33 @@ describe("conversation object durability", () => {
     expect(last).toMatch(/deploy|restart/i);
   });
 
+  it("after a restart mid-answer streamed natively, keeps the streamed text once, closes the stream and says it was interrupted", async () => {
+    const { slack, openrouter } = await slackWorld({ nativeStreaming: "ok" });
+    const channel = freshChannel();
+    const ts = "1700000405.000100";
+    slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> q" });
+    openrouter.reply({
+      text: ["Streamed line.\n", ...Array.from({ length: 12 }, (_, i) => `more ${i}\n`)],
+      delayMs: 1000,
+    });
+    await sendMention(channel, ts);
+    const stub = stubFor(channel, ts);
+    await eventually(() =>
+      slack.thread(channel, ts).some((m) => m.text.includes("Streamed line.")),
+    );
+    await restartDurableObject(stub);
+    expect(await runDurableObjectAlarm(stubFor(channel, ts))).toBe(true);
+    const rows = await settled(slackThread(channel, ts));
+    expect(rows[0]!.state).toBe("interrupted");
+
+    const [, header, ...streamed] = slack.thread(channel, ts);
+    expect(header!.text).toMatch(/interrupted/i);
+    const all = streamed.map((m) => m.text).join("");
+    expect(all.split("Streamed line.")).toHaveLength(2);
+    expect(all).toMatch(/interrupted/i);
+    expect(slack.openStreams()).toBe(0);
+  });
+
   it("after a restart before any text, runs the question again and answers it once", async () => {
     const { slack, openrouter } = await slackWorld();
     const channel = freshChannel();

@@ -196,6 +196,26 @@ describe("ReplyWriter (native streaming)", () => {
     expect(adapter.thread().slice(1).join("")).toBe(text);
   });
 
+  it("falls back to post and edit mid-answer with the code block reopened and the status kept in the header", async () => {
+    const clock = virtualClock();
+    const adapter = new MemoryAdapter(500, 1000, clock.now);
+    adapter.enableNativeStream({ maxChars: 200, startsBeforeRefusing: 1 });
+    const writer = new ReplyWriter({ adapter, question: sampleQuestion, ...clock });
+    writer.update("", "⏳");
+    await clock.sleep(1500);
+    const code = `\`\`\`py\n${Array.from({ length: 60 }, (_, i) => `print(${i})`).join("\n")}\n\`\`\`\n`;
+    await writer.finish(code, "", "✅ done");
+
+    const [header, streamed, ...edited] = adapter.thread();
+    expect(header).toBe("✅ done");
+    expect(adapter.calls.filter((c) => c.op === "start")).toHaveLength(2);
+    expect(edited.length).toBeGreaterThan(0);
+    for (const m of [streamed!, ...edited]) expect((m.match(/^```/gm) ?? []).length % 2).toBe(0);
+    expect(edited[0]!.startsWith("```py\n")).toBe(true);
+    const all = [streamed, ...edited].join("\n");
+    for (let i = 0; i < 60; i++) expect(all).toContain(`print(${i})`);
+  });
+
   it("falls back to post and edit when the workspace has no native streaming", async () => {
     const clock = virtualClock();
     const adapter = new MemoryAdapter(500, 1000, clock.now);

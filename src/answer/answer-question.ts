@@ -52,9 +52,7 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
   const writer = new ReplyWriter({
     adapter,
     question: q,
-    state: row.checkpoint
-      ? { messages: row.checkpoint.messages, shown: row.checkpoint.shown }
-      : undefined,
+    state: row.checkpoint,
     now,
     onProgress: (s) => deps.checkpoint({ ...s, text, startedAt, final }),
   });

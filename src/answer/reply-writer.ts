@@ -15,6 +15,19 @@ const MAX_FAILURES = 4;
 export interface WriterState {
   messages: SentMessage[];
   shown: string[];
+  /** Native streaming progress, so a writer resumed from a checkpoint carries on without repeating a line. */
+  streaming?: StreamingState;
+}
+
+interface StreamingState {
+  /** The segment still streaming, if any. */
+  open?: NativeSegment;
+  /** Set once native streaming was given up (the workspace lacks it): post and edit. */
+  off?: true;
+  /** Offset in the rendered body where the closed segments end. */
+  end: number;
+  /** Where edit mode starts. */
+  editBase: { offset: number; index: number };
 }
 
 export interface ReplyWriterOptions {
@@ -82,12 +95,26 @@ export class ReplyWriter {
     this.now = opts.now ?? Date.now;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.onProgress = opts.onProgress;
+    const streaming = opts.state?.streaming;
+    if (streaming) {
+      this.native = streaming.off ? null : streaming.open && { ...streaming.open };
+      this.nativeEnd = streaming.end;
+      this.editBase = { ...streaming.editBase };
+    }
     if (!opts.adapter.stream) this.native = null;
   }
 
-  /** What the thread shows now. */
+  /** What the thread shows now, and how far native streaming got (for a checkpoint). */
   get state(): WriterState {
-    return { messages: [...this.messages], shown: [...this.shown] };
+    const state: WriterState = { messages: [...this.messages], shown: [...this.shown] };
+    if (this.adapter.stream)
+      state.streaming = {
+        ...(this.native ? { open: { ...this.native } } : {}),
+        ...(this.native === null ? { off: true as const } : {}),
+        end: this.nativeEnd,
+        editBase: { ...this.editBase },
+      };
+    return state;
   }
 
   /** Sets the answer so far and the progress line; the thread catches up at the next turn. */
@@ -175,8 +202,12 @@ export class ReplyWriter {
 
   private desiredEdit(body: string): string[] {
     const max = this.adapter.maxMessageChars;
-    const rest = body.slice(this.editBase.offset);
-    const status = this.status ? this.adapter.render(this.status) : "";
+    const { offset } = this.editBase;
+    // After natively streamed messages, a code block they left open is reopened here.
+    const open = offset ? openFenceAt(body.slice(0, offset)) : undefined;
+    const rest = (open ? `${open}\n` : "") + body.slice(offset);
+    // Below a status header (native streaming gave up mid-answer), the header shows the status.
+    const status = this.status && this.editBase.index === 0 ? this.adapter.render(this.status) : "";
     if (!rest.trim()) return [status || "…"];
     const chunks = splitMarkdown(rest, max - STATUS_ROOM);
     if (!status) return chunks;
@@ -205,7 +236,7 @@ export class ReplyWriter {
       this.onProgress?.(this.state);
       return true;
     }
-    return false;
+    return this.editBase.index > 0 ? this.headerStep(dry) : false;
   }
 
   /** Edits message `at`; a replacement the adapter had to post takes its place from now on. */
@@ -224,15 +255,18 @@ export class ReplyWriter {
     if (!stream) throw new Error("nativeStep without a native stream");
     // The answer goes first; the status header (which ticks every few seconds) only when nothing else waits.
     if (await this.nativeContentStep(stream, body, dry)) return true;
+    return this.headerStep(dry);
+  }
+
+  /** Brings the status message above a natively streamed answer up to date. */
+  private async headerStep(dry: boolean): Promise<boolean> {
     const line = this.final ? this.header : this.status;
     const header = line ? this.adapter.render(line) : "";
-    if (header && this.shown[0] !== header && this.messages[0]) {
-      if (dry) return true;
-      await this.editAt(0, header);
-      this.onProgress?.(this.state);
-      return true;
-    }
-    return false;
+    if (!header || this.shown[0] === header || !this.messages[0]) return false;
+    if (dry) return true;
+    await this.editAt(0, header);
+    this.onProgress?.(this.state);
+    return true;
   }
 
   private async nativeContentStep(

@@ -1,4 +1,5 @@
-import type { Question, SentMessage } from "../chat/types.ts";
+import type { WriterState } from "../answer/reply-writer.ts";
+import type { Question } from "../chat/types.ts";
 
 /** Where a question is in its life. `running` after a restart means it was interrupted. */
 export type QuestionState =
@@ -10,11 +11,8 @@ export type QuestionState =
   | "cancelled";
 
 /** What the answer job saves as it goes, so a restarted object can finish or explain. */
-export interface Checkpoint {
-  /** Messages posted for this answer, in order. */
-  messages: SentMessage[];
-  /** The text each message shows now (same order). */
-  shown: string[];
+/** What the thread shows for an answer (messages, their text, streaming progress), and the answer itself. */
+export interface Checkpoint extends WriterState {
   /** The answer's markdown so far. */
   text: string;
   /** Epoch ms the model was first called (the job started). */

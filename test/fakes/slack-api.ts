@@ -91,6 +91,12 @@ export class FakeSlack {
     );
   }
 
+  /** Native streams started and neither stopped nor expired (a client would still show them streaming). */
+  openStreams(): number {
+    return [...this.streams.values()].filter((t) => this.now() - t <= this.streamExpiresAfterMs)
+      .length;
+  }
+
   /** The next `times` calls of `method` get HTTP 429 with `Retry-After: retryAfterSeconds`. */
   rateLimitNext(method: string, times = 1, retryAfterSeconds = 1): void {
     this.rateLimits.set(method, { times, retryAfterSeconds });

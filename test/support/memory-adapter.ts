@@ -31,16 +31,27 @@ export class MemoryAdapter implements ChatAdapter {
     private readonly clock: () => number = Date.now,
   ) {}
 
+  /** `unsupported`: every start is refused; `startsBeforeRefusing`: that many succeed first. */
   enableNativeStream(
-    opts: { maxAgeMs?: number; maxChars?: number; unsupported?: boolean } = {},
+    opts: {
+      maxAgeMs?: number;
+      maxChars?: number;
+      unsupported?: boolean;
+      startsBeforeRefusing?: number;
+    } = {},
   ): void {
+    let starts = 0;
     const self = this;
     this.stream = {
       maxAgeMs: opts.maxAgeMs ?? 240_000,
       maxChars: opts.maxChars ?? 400,
       async start(_q, text) {
         self.record("start", undefined, text);
-        if (opts.unsupported)
+        const refuse =
+          opts.unsupported ||
+          (opts.startsBeforeRefusing !== undefined && starts >= opts.startsBeforeRefusing);
+        starts++;
+        if (refuse)
           throw new ChatApiError("stream_unsupported", "unknown_method", {
             platformError: "unknown_method",
           });
