@@ -107,30 +107,34 @@ function mentionsBot(msg: GatewayMessageCreateDispatchData, bot: string): boolea
   return msg.mentions.some((u) => u.id === bot) || new RegExp(`<@!?${bot}>`).test(msg.content);
 }
 
+/** Remembers each key's lookup for the isolate's life; a failed one is forgotten, so the next call tries again. */
+function rememberLookups<T>(look: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const known = new Map<string, Promise<T>>();
+  return (key) => {
+    let found = known.get(key);
+    if (!found) {
+      found = look(key).catch((err: unknown) => {
+        known.delete(key);
+        throw err;
+      });
+      known.set(key, found);
+    }
+    return found;
+  };
+}
+
 /**
  * `botRoleIn` backed by `GET /guilds/{id}/roles`: the role Discord made for the bot when it
- * joined (its `tags.bot_id` is the bot), remembered per isolate. A failed lookup is
- * forgotten, so the next message tries again.
+ * joined (its `tags.bot_id` is the bot), remembered per isolate.
  */
 export function botRoleLookup(
   api: Pick<DiscordApi, "getGuildRoles">,
   botUserId: string,
 ): (guildId: string) => Promise<string | undefined> {
-  const known = new Map<string, Promise<string | undefined>>();
-  return (guildId) => {
-    let role = known.get(guildId);
-    if (!role) {
-      role = api.getGuildRoles(guildId).then(
-        (roles) => roles.find((r) => r.managed && r.tags?.bot_id === botUserId)?.id,
-        (err) => {
-          known.delete(guildId);
-          throw err;
-        },
-      );
-      known.set(guildId, role);
-    }
-    return role;
-  };
+  return rememberLookups(async (guildId) => {
+    const roles = await api.getGuildRoles(guildId);
+    return roles.find((r) => r.managed && r.tags?.bot_id === botUserId)?.id;
+  });
 }
 
 /**
@@ -140,22 +144,10 @@ export function botRoleLookup(
 export function threadParentLookup(
   api: Pick<DiscordApi, "getChannel">,
 ): (id: string) => Promise<string | undefined> {
-  const known = new Map<string, Promise<string | undefined>>();
-  return (id) => {
-    let parent = known.get(id);
-    if (!parent) {
-      parent = api.getChannel(id).then(
-        (c) =>
-          THREAD_CHANNEL_TYPES.has(c.type) && "parent_id" in c
-            ? (c.parent_id ?? undefined)
-            : undefined,
-        (err) => {
-          known.delete(id);
-          throw err;
-        },
-      );
-      known.set(id, parent);
-    }
-    return parent;
-  };
+  return rememberLookups(async (id) => {
+    const c = await api.getChannel(id);
+    return THREAD_CHANNEL_TYPES.has(c.type) && "parent_id" in c
+      ? (c.parent_id ?? undefined)
+      : undefined;
+  });
 }
