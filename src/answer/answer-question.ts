@@ -195,7 +195,7 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     const outcome = cancelled ? "cancelled" : "failed";
     await deliver(partial, outcome, ended(outcome));
     await clearWorking(adapter, q);
-    return cancelled ? "cancelled" : "failed";
+    return outcome;
   } finally {
     clearTimers(ticker, working);
   }

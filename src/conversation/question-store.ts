@@ -10,8 +10,10 @@ export type QuestionState =
   | "interrupted"
   | "cancelled";
 
-/** What the answer job saves as it goes, so a restarted object can finish or explain. */
-/** What the thread shows for an answer (messages, their text, streaming progress), and the answer itself. */
+/**
+ * What the answer job saves as it goes, so a restarted object can finish or explain: what
+ * the thread shows (messages, their text, streaming progress) and the answer itself.
+ */
 export interface Checkpoint extends WriterState {
   /** The answer's markdown so far. */
   text: string;
