@@ -1,3 +1,4 @@
+import type { RateLimiterObject } from "./delivery/rate-limiter-object.ts";
 import { ConfigError } from "./errors.ts";
 
 /** Bindings, secrets and vars of the Worker (names from the design contract). */
@@ -6,6 +7,8 @@ export interface Env {
   CONVERSATIONS: DurableObjectNamespace;
   DISCORD_GATEWAY: DurableObjectNamespace;
   CHANNEL_LEDGERS: DurableObjectNamespace;
+  /** One `RateLimiterObject` per Slack workspace / Discord channel: the pacing its answers share. */
+  RATE_LIMITERS: DurableObjectNamespace<RateLimiterObject>;
   OPENROUTER_API_KEY?: string;
   SLACK_BOT_TOKEN?: string;
   SLACK_SIGNING_SECRET?: string;

@@ -36,12 +36,31 @@ export class BadRequestError extends QuarryError {
   }
 }
 
+/**
+ * What a failed platform call means for the answer that made it:
+ * - `rate_limited`: wait `retryAfterMs` and send again (pacing, never a failure);
+ * - `transient`: the platform is down or slow (5xx, network, timeout): back off and retry;
+ * - `lost`: the message is gone (deleted): carry the answer on in a new message;
+ * - `permanent`: the bot cannot write here any more (channel archived, bot removed,
+ *   permission or token gone): stop the answer;
+ * - `invalid`: the platform refused this body (too long, malformed): a bug or a limit to
+ *   respect; retrying the same call cannot help.
+ */
+export type FailureKind = "rate_limited" | "transient" | "lost" | "permanent" | "invalid";
+
 /** A chat platform's Web API refused or failed a call. */
 export class ChatApiError extends QuarryError {
   /** Set on a rate limit: how long the platform asked us to wait. */
   readonly retryAfterMs?: number;
   /** The platform's own error string (Slack `error`, Discord `code`/`message`). */
   readonly platformError?: string;
+  /** What the failure means for the answer (see `FailureKind`). */
+  readonly kind: FailureKind;
+  /**
+   * True when the call may have taken effect although no answer came back (a timeout or a
+   * dropped connection after the request left): look before sending a post again.
+   */
+  readonly ambiguous: boolean;
   constructor(
     code: string,
     message: string,
@@ -50,17 +69,27 @@ export class ChatApiError extends QuarryError {
       retryable?: boolean;
       retryAfterMs?: number;
       platformError?: string;
+      kind?: FailureKind;
+      ambiguous?: boolean;
       cause?: unknown;
     } = {},
   ) {
     super(code, message, {
       status: opts.status ?? 502,
-      retryable: opts.retryable,
+      retryable: opts.retryable ?? (opts.kind === "transient" || opts.kind === "rate_limited"),
       cause: opts.cause,
     });
     this.name = "ChatApiError";
     this.retryAfterMs = opts.retryAfterMs;
     this.platformError = opts.platformError;
+    this.kind =
+      opts.kind ??
+      (opts.retryAfterMs !== undefined
+        ? "rate_limited"
+        : this.retryable
+          ? "transient"
+          : "permanent");
+    this.ambiguous = opts.ambiguous ?? false;
   }
 }
 

@@ -16,6 +16,7 @@ import { onError } from "./http/on-error.ts";
 
 export { DiscordGatewayObject } from "../adapters/discord/gateway-object.ts";
 export { ChannelLedgerObject } from "./budget/channel-ledger.ts";
+export { RateLimiterObject } from "./delivery/rate-limiter-object.ts";
 
 const app = new Hono<{ Bindings: Env }>();
 

@@ -1,5 +1,8 @@
 import type { HistoryEntry, Platform, Question, SentMessage } from "./types.ts";
 
+/** The kinds of platform call that change what a thread shows; `pace` is asked before each. */
+export type WriteOp = "post" | "edit" | "stream.start" | "stream.append" | "stream.stop";
+
 /**
  * What the platform-neutral core needs from a chat platform. Adapters implement it in
  * `adapters/<platform>/`; `src/` only sees this interface. Every method that talks to
@@ -13,14 +16,39 @@ export interface ChatAdapter {
   readonly maxMessageChars: number;
   /** Least gap between two edits of one message that stays inside the platform's limits. */
   readonly editIntervalMs: number;
-  /** Earlier turns of the conversation, oldest first, ending with the question itself. */
+  /**
+   * The conversation's messages up to the question, oldest first, ending with the question
+   * itself. The bot's own messages may be included (flagged `fromBot`) or not: the core
+   * replaces every message it knows it posted with the answers it stored, so cutting them
+   * off at the question's time loses nothing.
+   */
   fetchHistory(question: Question): Promise<HistoryEntry[]>;
   /**
    * Posts a new message into the question's conversation (as a reply or in its thread).
    * `previous` is the answer's message this one continues, if any (from the core's
    * checkpoint, so it survives restarts): Discord replies to it to keep the chain.
+   * `key` is unique per question and part: where the platform dedupes sends (Discord's
+   * `nonce` + `enforce_nonce`) it goes there, and `findPost` finds the message by it.
    */
-  post(question: Question, text: string, previous?: SentMessage): Promise<SentMessage>;
+  post(
+    question: Question,
+    text: string,
+    previous?: SentMessage,
+    key?: string,
+  ): Promise<SentMessage>;
+  /**
+   * Optional: the message an earlier `post(…, key)` made, if the platform has it. The core
+   * asks before sending a post again whose first attempt may have gone through (a timeout,
+   * a dropped connection, a restart between the call and its checkpoint).
+   */
+  findPost?(question: Question, key: string): Promise<SentMessage | undefined>;
+  /**
+   * Optional: resolves once one call of kind `op` for this question may go out without
+   * exceeding the platform's limits, which all answers of a workspace or channel share
+   * (Slack counts per workspace and method, Discord per channel). The core asks right
+   * before each call and builds the call's body after, so what goes out is current.
+   */
+  pace?(question: Question, op: WriteOp): Promise<void>;
   /**
    * Replaces the text of a message this bot posted. When the platform refuses the edit
    * and the adapter posts a replacement instead, it returns the replacement: the core
@@ -49,6 +77,11 @@ export interface NativeStream {
   readonly maxAgeMs: number;
   /** Most characters one streamed message may hold in total. */
   readonly maxChars: number;
+  /**
+   * Whether the channel setting `streaming=auto` streams this question natively (Slack: in
+   * DMs, where every reader sees the stream live) or posts and edits.
+   */
+  preferredFor?(question: Question): boolean;
   start(question: Question, text: string): Promise<SentMessage>;
   append(question: Question, message: SentMessage, text: string): Promise<void>;
   stop(question: Question, message: SentMessage, finalText?: string): Promise<void>;

@@ -60,6 +60,8 @@ export interface HistoryEntry {
   text: string;
   /** https URLs of images attached to the message that the model may look at. */
   imageUrls?: string[];
+  /** Epoch ms the message was posted (Slack `ts`, Discord snowflake), when known. */
+  at?: number;
 }
 
 /** A message this bot posted; enough to edit it later. Serializable. */
