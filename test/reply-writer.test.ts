@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ReplyWriter, type WriterState } from "../src/answer/reply-writer.ts";
+import { ReplyWriter, type WriterState } from "../src/delivery/reply-writer.ts";
 import { ChatApiError } from "../src/errors.ts";
 import { MemoryAdapter, sampleQuestion } from "./support/memory-adapter.ts";
 

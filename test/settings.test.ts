@@ -87,7 +87,7 @@ const rejected = (...errors: RegExp[]) => ({
 describe("validateSettings", () => {
   it("rejects an unknown key and lists the keys there are", async () => {
     const keys =
-      "`model`, `system`, `effort`, `max_tokens`, `temperature`, `followups`, `daily_budget_usd`";
+      "`model`, `system`, `effort`, `max_tokens`, `temperature`, `followups`, `daily_budget_usd`, `streaming`";
     expect(await check({ colour: "blue" })).toEqual({
       ok: false,
       errors: [`Unknown setting \`colour\`. Settings are: ${keys}.`],
@@ -135,6 +135,17 @@ describe("validateSettings", () => {
       accepted({ temperature: 0.7 }),
     );
     expect(await check({ temperature: "2.5" }, { model: LLAMA })).toEqual(rejected(/from 0 to 2/));
+  });
+
+  it("reads streaming as auto, native or edit, and rejects anything else saying what is allowed", async () => {
+    for (const mode of ["auto", "native", "edit", "EDIT"]) {
+      const streaming = mode.toLowerCase() as ChannelSettings["streaming"];
+      expect(await check({ streaming: mode })).toEqual(accepted({ streaming }));
+    }
+    expect(await check({ streaming: "default" })).toEqual(accepted({ streaming: undefined }));
+    expect(await check({ streaming: "live" })).toEqual(
+      rejected(/`streaming` must be `auto`, `native`, `edit`, not `live`/),
+    );
   });
 
   it("reads followups as on/off, true/false or yes/no, without asking the catalog", async () => {
@@ -203,6 +214,7 @@ describe("SettingsStore", () => {
       model: DEEP,
       system: DEFAULT_SYSTEM_PROMPT,
       followups: true,
+      streaming: "auto",
     });
 
     await store.update("slack", channel, { effort: "medium", followups: false });

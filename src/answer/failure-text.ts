@@ -1,4 +1,5 @@
 import { ChatApiError, ConfigError, QuarryError } from "../errors.ts";
+import { OpenRouterError, toUserMessage } from "../openrouter/openrouter-error.ts";
 
 /** One plain sentence for a failure that is not OpenRouter's (those have their own texts). */
 export function failureText(err: unknown): string {
@@ -8,4 +9,9 @@ export function failureText(err: unknown): string {
     return `The chat platform refused a call (${err.platformError ?? err.code}); the answer could not be completed.`;
   if (err instanceof QuarryError) return err.message;
   return "Something went wrong inside Quarry while answering. The error was logged; please ask again.";
+}
+
+/** The plain sentence for any failure, OpenRouter's included. */
+export function describeFailure(err: unknown): string {
+  return err instanceof OpenRouterError ? toUserMessage(err) : failureText(err);
 }

@@ -9,6 +9,17 @@ export function formatElapsed(ms: number): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
 }
 
+/**
+ * Elapsed time in the steps a progress line shows: 10 s under ten minutes, then minutes.
+ * The line then changes about every 10 s while the model thinks, not every second, which
+ * keeps status-only edits far inside the platforms' limits.
+ */
+export function coarseElapsed(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 600) return formatElapsed(Math.floor(s / 10) * 10_000);
+  return formatElapsed(Math.floor(s / 60) * 60_000);
+}
+
 /** USD with enough digits to mean something for cheap answers. */
 export function formatUsd(usd: number): string {
   if (usd === 0) return "$0";
@@ -40,15 +51,16 @@ export function latestThought(reasoning: string): string | undefined {
 /** The progress line shown while the model works. */
 export function progressLine(opts: {
   phase: "queued" | "thinking" | "writing";
-  elapsedMs: number;
+  /** Elapsed time as shown (see `coarseElapsed`). */
+  elapsed: string;
   model: string;
   thought?: string;
   note?: string;
 }): string {
   const head =
     opts.phase === "writing"
-      ? `✍️ _Writing… ${formatElapsed(opts.elapsedMs)}_`
-      : `⏳ _Researching with \`${opts.model}\`… ${formatElapsed(opts.elapsedMs)}_`;
+      ? `✍️ _Writing… ${opts.elapsed}_`
+      : `⏳ _Researching with \`${opts.model}\`… ${opts.elapsed}_`;
   const parts = [head];
   if (opts.note) parts.push(`_${opts.note}_`);
   if (opts.phase === "thinking" && opts.thought) parts.push(`_${opts.thought}_`);

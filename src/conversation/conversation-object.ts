@@ -5,7 +5,8 @@ import type { Platform, Question } from "../chat/types.ts";
 import { defaultModel, type Env } from "../config.ts";
 import { ChatApiError, QuarryError } from "../errors.ts";
 import { SettingsStore } from "../settings/settings-store.ts";
-import { QuestionStore } from "./question-store.ts";
+import { timedKv } from "../storage/timed-kv.ts";
+import { type QuestionRow, QuestionStore } from "./question-store.ts";
 
 /** What `submit` did with a question. */
 export interface SubmitResult {
@@ -18,6 +19,15 @@ export interface SubmitResult {
 const HEARTBEAT_MS = 30_000;
 /** Runs of one question (restarts after an interruption, delivery retries) before giving up. */
 const MAX_ATTEMPTS = 12;
+/**
+ * A running answer with no sign of life (no stream event, keep-alives included, and no
+ * platform call) for this long is stopped; if it does not end within `STUCK_MS` after
+ * that, the object restarts and the interrupted answer is ended from its checkpoint.
+ */
+const STALL_MS = 4 * 60_000;
+const STUCK_MS = 2 * 60_000;
+/** A queued note that others posted after is left in place; the answer starts below them. */
+const RETIRED_NOTE = "⤵️ _Answered below._";
 
 function isRetryable(err: unknown): boolean {
   return (
@@ -35,7 +45,13 @@ function isRetryable(err: unknown): boolean {
 export abstract class ConversationBase extends DurableObject<Env> {
   private readonly store: QuestionStore;
   private pumping?: Promise<void>;
-  private current?: { id: string; controller: AbortController };
+  private current?: {
+    id: string;
+    controller: AbortController;
+    /** Epoch ms of the last sign of life; the watchdog reads it. */
+    activeAt: number;
+    stoppedAt?: number;
+  };
   /** Notes posted for queued questions, awaited before their answer starts. */
   private readonly notes = new Map<string, Promise<void>>();
 
@@ -52,10 +68,10 @@ export abstract class ConversationBase extends DurableObject<Env> {
     if (this.store.has(question.id)) return { status: "duplicate" };
     if (question.trigger === "followup") {
       if (!this.store.hasEngaged()) return { status: "ignored" };
-      const settings = await new SettingsStore(this.env.SETTINGS, defaultModel(this.env)).get(
-        question.thread.platform,
-        question.thread.channelId,
-      );
+      const settings = await new SettingsStore(
+        timedKv(this.env.SETTINGS),
+        defaultModel(this.env),
+      ).get(question.thread.platform, question.thread.channelId);
       if (!settings.followups) return { status: "ignored" };
     }
     // The settings read above may have let a twin delivery in: the insert is the real check.
@@ -90,12 +106,32 @@ export abstract class ConversationBase extends DurableObject<Env> {
       .toArray();
   }
 
-  /** Heartbeat: while work remains, re-arm and make sure the queue is being worked. */
+  /** Heartbeat: while work remains, re-arm, watch the running answer, keep the queue worked. */
   override async alarm(): Promise<void> {
     this.store.prune(Date.now() - 86_400_000);
     if (this.store.pending().length === 0) return;
     await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+    this.watch(Date.now());
     this.kick();
+  }
+
+  /** The watchdog: stops an answer that shows no sign of life, restarts the object if that fails. */
+  private watch(now: number): void {
+    const current = this.current;
+    if (!current) return;
+    if (current.stoppedAt !== undefined && now - current.stoppedAt > STUCK_MS) {
+      console.error(`answer ${current.id} is stuck after the watchdog stopped it: restarting`);
+      // The row stays `running`: the next instance ends it from its checkpoint.
+      this.ctx.abort("watchdog: answer stuck");
+      return;
+    }
+    if (current.stoppedAt === undefined && now - current.activeAt > STALL_MS) {
+      console.error(
+        `answer ${current.id}: no sign of life for ${Math.round((now - current.activeAt) / 1000)} s, stopping it`,
+      );
+      current.stoppedAt = now;
+      current.controller.abort(new QuarryError("stalled", "the answer showed no sign of life"));
+    }
   }
 
   private async ensureHeartbeat(): Promise<void> {
@@ -113,19 +149,27 @@ export abstract class ConversationBase extends DurableObject<Env> {
     for (let row = this.store.pending()[0]; row; row = this.store.pending()[0]) {
       await this.notes.get(row.id);
       this.notes.delete(row.id);
-      row = this.store.get(row.id) ?? row;
-      const attempts = this.store.start(row.id, Date.now());
+      const id = row.id;
+      const attempts = this.store.start(id, Date.now());
       const controller = new AbortController();
-      this.current = { id: row.id, controller };
+      const current = { id, controller, activeAt: Date.now() };
+      this.current = current;
       let outcome: Awaited<ReturnType<typeof answerQuestion>>;
       try {
+        const fresh = this.store.get(id) ?? row;
+        const adapter = this.counted(this.adapterFor(fresh.question.thread.platform));
+        const ready = await this.retireStaleNote(adapter, fresh);
         outcome = await answerQuestion(
-          { ...row, attempts },
+          { ...ready, attempts },
           {
             env: this.env,
-            adapter: this.adapterFor(row.question.thread.platform),
+            adapter,
             signal: controller.signal,
-            checkpoint: (cp) => this.store.saveCheckpoint(row.id, cp, Date.now()),
+            checkpoint: (cp) => this.store.saveCheckpoint(id, cp, Date.now()),
+            earlier: this.store.earlierAnswers(ready.seq),
+            onActivity: () => {
+              current.activeAt = Date.now();
+            },
           },
         );
       } catch (err) {
@@ -133,36 +177,81 @@ export abstract class ConversationBase extends DurableObject<Env> {
         if (isRetryable(err) && attempts < MAX_ATTEMPTS) {
           // The platform is down or rate-limiting hard; the checkpoint holds what to show.
           // Stop here and let the heartbeat alarm try again, rather than spin on this row.
-          console.warn(`answer ${row.id} not delivered yet (attempt ${attempts}): ${String(err)}`);
+          console.warn(`answer ${id} not delivered yet (attempt ${attempts}): ${String(err)}`);
           return;
         }
-        console.error(`answer ${row.id} failed without a message in the thread: ${String(err)}`);
+        console.error(`answer ${id} failed without a message in the thread: ${String(err)}`);
         outcome = "failed";
       } finally {
         this.current = undefined;
       }
-      this.store.finish(row.id, outcome, Date.now());
+      this.store.finish(id, outcome, Date.now());
     }
   }
 
-  /** Tells the asker their question waits its turn; becomes the answer's first message. */
+  /**
+   * Tells the asker their question waits its turn. It becomes the answer's first message,
+   * unless something else is posted below it meanwhile (see `retireStaleNote`).
+   */
   private async postQueuedNote(question: Question, position: number): Promise<void> {
     try {
-      const adapter = this.adapterFor(question.thread.platform);
+      const adapter = this.counted(this.adapterFor(question.thread.platform));
       const text = adapter.render(
         `⏳ _Queued: I'll answer this after the ${position === 1 ? "question" : `${position} questions`} ahead of it._`,
       );
-      const sent = await adapter.post(question, text);
+      await adapter.pace?.(question, "post");
+      const sent = await adapter.post(question, text, undefined, `${question.id}#note`);
       const row = this.store.get(question.id);
       if (row?.state === "queued") {
         this.store.saveCheckpoint(
           question.id,
-          { messages: [sent], shown: [text], text: "" },
+          { messages: [sent], shown: [text], text: "", notedAt: this.store.posts(), posts: 1 },
           Date.now(),
         );
       }
     } catch (err) {
       console.warn(`queued note for ${question.id} not posted: ${String(err)}`);
     }
+  }
+
+  /**
+   * An answer goes below every answer before it. If the answer ahead posted messages after
+   * this question's queued note, the note stays where it is, saying the answer is below,
+   * and the answer starts in a new message.
+   */
+  private async retireStaleNote(adapter: ChatAdapter, row: QuestionRow): Promise<QuestionRow> {
+    const cp = row.checkpoint;
+    const note = cp?.messages[0];
+    const onlyNote = cp && note && cp.messages.length === 1 && !cp.text && !cp.final;
+    if (!onlyNote || cp.notedAt === undefined || this.store.posts() <= cp.notedAt) return row;
+    const checkpoint = { messages: [], shown: [], text: "", retired: [note], posts: cp.posts };
+    this.store.saveCheckpoint(row.id, checkpoint, Date.now());
+    try {
+      await adapter.pace?.(row.question, "edit");
+      await adapter.edit(row.question, note, adapter.render(RETIRED_NOTE));
+    } catch (err) {
+      console.warn(`queued note of ${row.id} not updated: ${String(err)}`);
+    }
+    return { ...row, checkpoint };
+  }
+
+  /** The adapter, counting every message it posts into this conversation. */
+  private counted(adapter: ChatAdapter): ChatAdapter {
+    const count = <T>(sent: T): T => {
+      this.store.countPost();
+      return sent;
+    };
+    const native = adapter.stream;
+    const stream = native && {
+      ...native,
+      preferredFor: native.preferredFor?.bind(native),
+      start: async (q: Question, text: string) => count(await native.start(q, text)),
+      append: native.append.bind(native),
+      stop: native.stop.bind(native),
+    };
+    return Object.assign(Object.create(adapter) as ChatAdapter, {
+      post: async (...args: Parameters<ChatAdapter["post"]>) => count(await adapter.post(...args)),
+      ...(stream ? { stream } : {}),
+    });
   }
 }

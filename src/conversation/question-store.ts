@@ -1,5 +1,5 @@
-import type { WriterState } from "../answer/reply-writer.ts";
-import type { Question } from "../chat/types.ts";
+import type { Question, SentMessage } from "../chat/types.ts";
+import type { WriterState } from "../delivery/reply-writer.ts";
 
 /** Where a question is in its life. `running` after a restart means it was interrupted. */
 export type QuestionState =
@@ -29,6 +29,19 @@ export interface Checkpoint extends WriterState {
     header: string;
     outcome: "answered" | "failed" | "interrupted" | "cancelled";
   };
+  /** Messages of this question the answer no longer edits (a queued note it left behind). */
+  retired?: SentMessage[];
+  /** The conversation's post count when the queued note was posted (see `QuestionStore.posts`). */
+  notedAt?: number;
+}
+
+/** An earlier question of the conversation and what Quarry answered, for history. */
+export interface EarlierAnswer {
+  question: Question;
+  /** The model's text (no status lines, notes or footer); "" when nothing was written. */
+  answer: string;
+  /** Every message Quarry posted for it: these are replaced by `answer` in history. */
+  posted: string[];
 }
 
 export interface QuestionRow {
@@ -47,6 +60,8 @@ interface RawRow extends Record<string, SqlStorageValue> {
   state: string;
   attempts: number;
   checkpoint: string | null;
+  answer: string | null;
+  posted: string | null;
 }
 
 /**
@@ -64,6 +79,43 @@ export class QuestionStore {
       checkpoint TEXT,
       updated_at INTEGER NOT NULL
     )`);
+    // Added later; older objects get the columns on their next start.
+    const columns = new Set(
+      sql
+        .exec<{ name: string }>("PRAGMA table_info(questions)")
+        .toArray()
+        .map((c) => c.name),
+    );
+    if (!columns.has("answer")) sql.exec("ALTER TABLE questions ADD COLUMN answer TEXT");
+    if (!columns.has("posted")) sql.exec("ALTER TABLE questions ADD COLUMN posted TEXT");
+    sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+  }
+
+  /** Messages Quarry posted in this conversation so far, any question (queued notes included). */
+  posts(): number {
+    const rows = this.sql
+      .exec<{ value: number }>("SELECT value FROM meta WHERE key = 'posts'")
+      .toArray();
+    return rows[0]?.value ?? 0;
+  }
+
+  /** Counts one more message posted in this conversation. */
+  countPost(): void {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES ('posts', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1",
+    );
+  }
+
+  /** The questions before `seq` and what was answered, oldest first. */
+  earlierAnswers(seq: number): EarlierAnswer[] {
+    return this.sql
+      .exec<RawRow>("SELECT * FROM questions WHERE seq < ? ORDER BY seq", seq)
+      .toArray()
+      .map((raw) => ({
+        question: JSON.parse(raw.payload) as Question,
+        answer: raw.answer ?? "",
+        posted: raw.posted ? (JSON.parse(raw.posted) as string[]) : [],
+      }));
   }
 
   has(id: string): boolean {
@@ -133,8 +185,21 @@ export class QuestionStore {
     );
   }
 
+  /**
+   * Ends a question. What it answered (the model's text) and every message it posted are
+   * kept past the checkpoint's pruning: later questions of the thread build history on them.
+   */
   finish(id: string, state: Exclude<QuestionState, "queued" | "running">, now: number): void {
-    this.sql.exec("UPDATE questions SET state = ?, updated_at = ? WHERE id = ?", state, now, id);
+    const cp = this.get(id)?.checkpoint;
+    const posted = [...(cp?.messages ?? []), ...(cp?.retired ?? [])].map((m) => m.id);
+    this.sql.exec(
+      "UPDATE questions SET state = ?, answer = ?, posted = ?, updated_at = ? WHERE id = ?",
+      state,
+      cp?.text ?? "",
+      JSON.stringify([...new Set(posted)]),
+      now,
+      id,
+    );
   }
 
   /** Keeps the table small: answered questions' checkpoints are not needed after a day. */

@@ -5,6 +5,7 @@ import {
   defaultSettings,
   EFFORTS,
   SETTING_KEYS,
+  STREAMING_MODES,
   SYSTEM_MAX_CHARS,
 } from "./settings.ts";
 
@@ -18,6 +19,7 @@ const storedSchema = z.object({
   temperature: z.number().min(0).max(2).optional().catch(undefined),
   followups: z.boolean().optional().catch(undefined),
   daily_budget_usd: z.number().nonnegative().optional().catch(undefined),
+  streaming: z.enum(STREAMING_MODES).optional().catch(undefined),
 });
 
 /**

@@ -5,6 +5,7 @@ import {
   isSettingKey,
   SETTING_KEYS,
   type SettingKey,
+  STREAMING_MODES,
   SYSTEM_MAX_CHARS,
 } from "./settings.ts";
 
@@ -102,6 +103,16 @@ function checkSimpleKeys(
     else if (TRUE.has(value)) patch.followups = true;
     else if (FALSE.has(value)) patch.followups = false;
     else errors.push(`\`followups\` must be \`on\` or \`off\`, not \`${given.followups}\`.`);
+  }
+  if (given.streaming !== undefined) {
+    const value = given.streaming.toLowerCase();
+    const mode = STREAMING_MODES.find((m) => m === value);
+    if (isClear(value)) patch.streaming = undefined;
+    else if (mode) patch.streaming = mode;
+    else
+      errors.push(
+        `\`streaming\` must be ${STREAMING_MODES.map((m) => `\`${m}\``).join(", ")}, not \`${given.streaming}\`.`,
+      );
   }
   if (given.daily_budget_usd !== undefined) {
     const value = given.daily_budget_usd.toLowerCase().replace(/^\$/, "");

@@ -16,7 +16,16 @@ export interface ChannelSettings {
   followups: boolean;
   /** Spend cap per channel per UTC day in USD; unset = no cap. */
   daily_budget_usd?: number;
+  /**
+   * How answers stream where the platform can stream natively (Slack): `native` streams,
+   * `edit` posts and edits, `auto` streams natively in DMs and posts and edits in channels
+   * (a native stream in a channel thread shows live only to the asker).
+   */
+  streaming: StreamingMode;
 }
+
+export const STREAMING_MODES = ["auto", "native", "edit"] as const;
+export type StreamingMode = (typeof STREAMING_MODES)[number];
 
 export type SettingKey = keyof ChannelSettings;
 
@@ -28,6 +37,7 @@ export const SETTING_KEYS = [
   "temperature",
   "followups",
   "daily_budget_usd",
+  "streaming",
 ] as const satisfies readonly SettingKey[];
 
 export const EFFORTS = ["minimal", "low", "medium", "high"] as const satisfies readonly Effort[];
@@ -44,6 +54,8 @@ export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   temperature: "sampling temperature from 0 to 2, for models that take one",
   followups: "`on` / `off`: answer follow-ups in an answered thread without a new mention",
   daily_budget_usd: "most USD this channel may spend per UTC day, as OpenRouter reports cost",
+  streaming:
+    "`auto` / `native` / `edit` (Slack): stream natively, or post and edit; `auto` streams natively in DMs only",
 };
 
 export const DEFAULT_SYSTEM_PROMPT = [
@@ -55,7 +67,7 @@ export const DEFAULT_SYSTEM_PROMPT = [
 
 /** The settings of a channel nobody has configured. */
 export function defaultSettings(defaultModel: string): ChannelSettings {
-  return { model: defaultModel, system: DEFAULT_SYSTEM_PROMPT, followups: true };
+  return { model: defaultModel, system: DEFAULT_SYSTEM_PROMPT, followups: true, streaming: "auto" };
 }
 
 export function isSettingKey(key: string): key is SettingKey {

@@ -5,10 +5,10 @@
  * adapter code and its recording fake.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import { ReplyWriter } from "../../src/answer/reply-writer.ts";
 import type { ChatAdapter } from "../../src/chat/adapter.ts";
 import type { Question, SentMessage, ThreadRef } from "../../src/chat/types.ts";
 import { conversationName } from "../../src/conversation/submit.ts";
+import { ReplyWriter } from "../../src/delivery/reply-writer.ts";
 
 /** An HTTP request as the platform delivers it: headers and the raw body they sign. */
 export interface SignedRequest {

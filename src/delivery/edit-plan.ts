@@ -1,0 +1,83 @@
+import { openFenceAt } from "../chat/fences.ts";
+import { renderableTail, splitMarkdown } from "../chat/split-markdown.ts";
+import type { SentMessage } from "../chat/types.ts";
+import { safeEnd } from "./safe-tail.ts";
+
+/** Room kept free in each message for the progress line shown under a growing answer. */
+export const STATUS_ROOM = 200;
+
+/** What the thread should show, already rendered for the platform. */
+export interface View {
+  /** The answer so far, rendered. */
+  body: string;
+  /** The progress line, rendered ("" for none). */
+  status: string;
+  /** The answer is complete: show all of it, hold nothing back. */
+  final: boolean;
+}
+
+/** What the thread shows now: the answer's messages and their text. */
+export interface Shown {
+  readonly messages: readonly (SentMessage | undefined)[];
+  readonly shown: readonly string[];
+  /** Messages the platform lost (deleted): the next call posts their text anew. */
+  readonly lost: ReadonlySet<number>;
+}
+
+/** One platform call that brings the thread closer to the view. */
+export type EditAction =
+  | { op: "post"; index: number; text: string }
+  | { op: "edit"; index: number; text: string };
+
+/**
+ * Where post-and-edit starts: message `index` shows the body from `offset` on. Both are 0
+ * unless native streaming gave up mid-answer and its messages keep the start.
+ */
+export interface EditBase {
+  offset: number;
+  index: number;
+}
+
+/**
+ * The messages an answer takes in post-and-edit mode: the safe part of the body split to fit,
+ * an open code block closed at the end of each message and reopened at the top of the next,
+ * and the progress line under the last one (or alone, before any text).
+ */
+export function desiredMessages(view: View, base: EditBase, maxChars: number): string[] {
+  const visible = view.body.slice(0, safeEnd(view.body, view.final));
+  // After natively streamed messages, a code block they left open is reopened here.
+  const open = base.offset ? openFenceAt(visible.slice(0, base.offset)) : undefined;
+  const rest = (open ? `${open}\n` : "") + visible.slice(base.offset);
+  // Below a status header (native streaming gave up mid-answer), the header shows the status.
+  const status = base.index === 0 ? view.status : "";
+  if (!rest.trim()) return [status || "…"];
+  const chunks = splitMarkdown(rest, maxChars - STATUS_ROOM);
+  const last = chunks.length - 1;
+  if (!view.final) chunks[last] = renderableTail(chunks[last] ?? "");
+  if (status) chunks[last] = `${chunks[last]}\n\n${status}`.slice(0, maxChars);
+  return chunks;
+}
+
+/** The next call post-and-edit needs: the first message that differs from the view. */
+export function planEdit(
+  view: View,
+  now: Shown,
+  base: EditBase,
+  maxChars: number,
+): EditAction | undefined {
+  const desired = desiredMessages(view, base, maxChars);
+  for (let i = 0; i < desired.length; i++) {
+    const index = base.index + i;
+    const text = desired[i] as string;
+    if (index >= now.messages.length || now.lost.has(index)) return { op: "post", index, text };
+    if (now.shown[index] !== text) return { op: "edit", index, text };
+  }
+  return undefined;
+}
+
+/** The status message above a natively streamed answer: its next edit, if it needs one. */
+export function planHeader(line: string, now: Shown): EditAction | undefined {
+  if (!line || now.messages.length === 0) return undefined;
+  if (now.lost.has(0)) return { op: "post", index: 0, text: line };
+  return now.shown[0] === line ? undefined : { op: "edit", index: 0, text: line };
+}
