@@ -140,7 +140,7 @@ describe("ReplyWriter (post and edit)", () => {
 });
 
 describe("ReplyWriter (native streaming)", () => {
-  it("keeps the first message as a status header and streams the answer below it, line by line", async () => {
+  it("keeps the first message as a status header and streams the answer below it", async () => {
     const clock = virtualClock();
     const adapter = new MemoryAdapter(500, 1000, clock.now);
     adapter.enableNativeStream();
@@ -155,8 +155,6 @@ describe("ReplyWriter (native streaming)", () => {
       .filter((c) => c.op === "start" || c.op === "append")
       .map((c) => c.text);
     expect(appended.join("")).toBe("First line\nsecond line\n");
-    // Streamed text is final, so only whole lines are ever appended.
-    for (const piece of appended) expect(piece?.endsWith("\n")).toBe(true);
     expect(adapter.calls.some((c) => c.op === "stop")).toBe(true);
   });
 

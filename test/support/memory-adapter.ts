@@ -1,4 +1,4 @@
-import type { ChatAdapter, NativeStream } from "../../src/chat/adapter.ts";
+import type { ChatAdapter, NativeStream, WriteOp } from "../../src/chat/adapter.ts";
 import type { HistoryEntry, Question, SentMessage } from "../../src/chat/types.ts";
 import { ChatApiError } from "../../src/errors.ts";
 
@@ -24,6 +24,16 @@ export class MemoryAdapter implements ChatAdapter {
   readonly replaceOnEdit = new Set<string>();
   /** Errors to throw on the next calls of an op, in order. */
   readonly failures: Partial<Record<Call["op"], ChatApiError[]>> = {};
+  /** Errors the next posts throw after the message was made (the answer was lost on the way). */
+  readonly landThenFail: ChatApiError[] = [];
+  /** Posts by key (the idempotency key the core passes). */
+  readonly keys = new Map<string, SentMessage>();
+  /** Every `pace` call, in order, with the time it was asked. */
+  readonly paced: { op: WriteOp; at: number }[] = [];
+  /** How long `pace` makes a call wait (the shared limits are busy). */
+  paceDelayMs = 0;
+  /** Lets `pace` wait; set by tests that run on a virtual clock. */
+  paceSleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms));
 
   constructor(
     readonly maxMessageChars = 500,
@@ -59,6 +69,8 @@ export class MemoryAdapter implements ChatAdapter {
       },
       async append(_q, m, text) {
         self.record("append", m.id, text);
+        if (self.deleted.has(m.id))
+          throw new ChatApiError("message_not_found", "gone", { kind: "lost" });
         self.shown.set(m.id, (self.shown.get(m.id) ?? "") + text);
       },
       async stop(_q, m, text) {
@@ -85,13 +97,42 @@ export class MemoryAdapter implements ChatAdapter {
     return this.history;
   }
 
-  async post(_q: Question, text: string, previous?: SentMessage): Promise<SentMessage> {
+  async post(
+    _q: Question,
+    text: string,
+    previous?: SentMessage,
+    key?: string,
+  ): Promise<SentMessage> {
     this.record("post", undefined, text, previous?.id);
-    return this.create(text);
+    const sent = this.create(text);
+    if (key) this.keys.set(key, sent);
+    const lost = this.landThenFail.shift();
+    if (lost) throw lost;
+    return sent;
   }
+
+  async findPost(_q: Question, key: string): Promise<SentMessage | undefined> {
+    return this.keys.get(key);
+  }
+
+  async pace(_q: Question, op: WriteOp): Promise<void> {
+    this.paced.push({ op, at: this.clock() });
+    if (this.paceDelayMs) await this.paceSleep(this.paceDelayMs);
+  }
+
+  /** Deletes a message, as a person or a moderator would. */
+  remove(id: string): void {
+    this.order.splice(this.order.indexOf(id), 1);
+    this.shown.delete(id);
+    this.deleted.add(id);
+  }
+
+  readonly deleted = new Set<string>();
 
   async edit(_q: Question, m: SentMessage, text: string): Promise<SentMessage | undefined> {
     this.record("edit", m.id, text);
+    if (this.deleted.has(m.id))
+      throw new ChatApiError("message_not_found", "gone", { kind: "lost" });
     if (this.replaceOnEdit.has(m.id)) return this.create(text);
     this.shown.set(m.id, text);
     return undefined;
