@@ -104,6 +104,18 @@ describe("ReplyWriter keeps going", () => {
     expect(vt.now() - start).toBeLessThan(200_000);
   });
 
+  it("finishes the answer when remembering a message fails (a KV error is a side write)", async () => {
+    const { vt, adapter, writer } = world();
+    let tries = 0;
+    adapter.rememberAnswer = async () => {
+      tries++;
+      throw new Error("KV PUT failed: 503");
+    };
+    await vt.run(writer.finish("Still delivered.", ""));
+    expect(tries).toBe(1);
+    expect(adapter.thread()).toEqual(["Still delivered."]);
+  });
+
   it("looks a post up before sending it again when its answer was lost on the way", async () => {
     const { vt, adapter, writer } = world();
     adapter.landThenFail.push(

@@ -1,4 +1,5 @@
 import { ledgerFor, utcDay } from "../budget/channel-ledger.ts";
+import { QuarryError } from "../errors.ts";
 import { OpenRouterError } from "../openrouter/openrouter-error.ts";
 import type { Usage } from "../openrouter/types.ts";
 import { type AnswerJob, type AnswerOutcome, PlatformRefusal } from "./answer-job.ts";
@@ -39,11 +40,18 @@ export async function finishFailed(
   streamed: Streamed,
 ): Promise<AnswerOutcome> {
   await book(job, streamed.usage);
-  const refusal = job.controller.signal.reason;
-  if (refusal instanceof PlatformRefusal) return job.refused(refusal.refusal);
+  const reason = job.controller.signal.reason;
+  if (reason instanceof PlatformRefusal) return job.refused(reason.refusal);
+  const stalled = reason instanceof QuarryError && reason.code === "stalled";
   const cancelled =
-    job.controller.signal.aborted && !(err instanceof OpenRouterError && err.code === "stall");
-  const message = cancelled ? "⏹️ Stopped." : `⚠️ ${describeFailure(err)}`;
+    job.controller.signal.aborted &&
+    !stalled &&
+    !(err instanceof OpenRouterError && err.code === "stall");
+  const message = cancelled
+    ? "⏹️ Stopped."
+    : stalled
+      ? "⚠️ This answer stopped making progress (no word from OpenRouter or the chat platform for minutes), so I ended it. Ask again to retry."
+      : `⚠️ ${describeFailure(err)}`;
   const partial = job.text.trim()
     ? `${job.text}\n\n${message}\n_The answer above is incomplete._`
     : message;

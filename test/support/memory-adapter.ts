@@ -128,6 +128,7 @@ export class MemoryAdapter implements ChatAdapter {
   }
 
   readonly deleted = new Set<string>();
+  rememberAnswer?: (q: Question, m: SentMessage) => Promise<void>;
 
   async edit(_q: Question, m: SentMessage, text: string): Promise<SentMessage | undefined> {
     this.record("edit", m.id, text);
