@@ -13,6 +13,7 @@ import { discordConfig, type Env, isOff, openRouterConfig, slackConfig } from ".
 import { ConversationBase } from "./conversation/conversation-object.ts";
 import { ConfigError } from "./errors.ts";
 import { onError } from "./http/on-error.ts";
+import { timedKv } from "./storage/timed-kv.ts";
 
 export { DiscordGatewayObject } from "../adapters/discord/gateway-object.ts";
 export { ChannelLedgerObject } from "./budget/channel-ledger.ts";
@@ -107,6 +108,10 @@ export class ConversationObject extends ConversationBase {
       token: config.botToken,
       applicationId: config.applicationId,
     });
-    return createDiscordAdapter({ api, botUserId: config.applicationId, kv: this.env.SETTINGS });
+    return createDiscordAdapter({
+      api,
+      botUserId: config.applicationId,
+      kv: timedKv(this.env.SETTINGS),
+    });
   }
 }

@@ -2,6 +2,7 @@ import type { Platform } from "../chat/types.ts";
 import { defaultModel, type Env, openRouterConfig } from "../config.ts";
 import { createModelCatalog } from "../openrouter/model-catalog.ts";
 import type { ModelCatalog } from "../openrouter/types.ts";
+import { timedKv } from "../storage/timed-kv.ts";
 import {
   type ChannelSettings,
   SETTING_DESCRIPTIONS,
@@ -104,7 +105,7 @@ export async function runSettingsCommand(
   action: SettingsAction,
 ): Promise<{ ok: boolean; text: string }> {
   const defaultModel = defaultModelOf(deps.env);
-  const store = deps.store ?? new SettingsStore(deps.env.SETTINGS, defaultModel);
+  const store = deps.store ?? new SettingsStore(timedKv(deps.env.SETTINGS), defaultModel);
   const { platform, channelId } = deps;
   if (action.kind === "show") {
     const [current, stored] = await Promise.all([
@@ -182,7 +183,7 @@ function lazyCatalog(env: Env): ModelCatalog {
   const get = () => {
     if (!catalog) {
       const { baseUrl, apiKey } = openRouterConfig(env);
-      catalog = createModelCatalog({ baseUrl, apiKey, kv: env.SETTINGS });
+      catalog = createModelCatalog({ baseUrl, apiKey, kv: timedKv(env.SETTINGS) });
     }
     return catalog;
   };
