@@ -46,7 +46,7 @@ describe("a follow-up asked while an answer streams (Slack)", () => {
       openrouter.reply({
         keepalives: mode === "native" ? 8 : 0,
         reasoning: mode === "native" ? ["**Searching**"] : [],
-        text: mode === "edit" ? (first.match(/[^]{1,1400}/g) ?? []) : wordsOf(first),
+        text: mode === "edit" ? (first.match(/[\s\S]{1,1400}/g) ?? []) : wordsOf(first),
         delayMs: mode === "native" ? 150 : 400,
       });
       openrouter.reply({ text: ["Second answer."] });
