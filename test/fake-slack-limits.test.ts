@@ -3,13 +3,13 @@
  * minute on its own clock, so a test can run minutes of platform time in milliseconds.
  */
 import { describe, expect, it } from "vitest";
-import { FakeSlack } from "./fakes/slack-api.ts";
+import { FakeSlack, type FakeSlackOptions } from "./fakes/slack-api.ts";
 import { slackCall, virtualClock } from "./support/slack-calls.ts";
 
 const CHANNEL = "C0LIMITS";
 const ROOT = "1700000100.000100";
 
-function world(limits?: ConstructorParameters<typeof FakeSlack>[0]["limits"]) {
+function world(limits?: FakeSlackOptions["limits"]) {
   const clock = virtualClock();
   const fake = new FakeSlack({ now: clock.now, limits });
   fake.seedMessage(CHANNEL, { ts: ROOT, user: "U0ANA", text: "question" });
