@@ -208,6 +208,15 @@ describe("Slack client failure kinds", () => {
     },
   );
 
+  it("reads Slack's error string even from a non-200 answer", async () => {
+    const api = new SlackApi({
+      baseUrl: FAKE_SLACK_URL,
+      token: "xoxb-test",
+      fetch: async () => Response.json({ ok: false, error: "invalid_auth" }, { status: 401 }),
+    });
+    expect(await failure(post(api))).toMatchObject({ code: "invalid_auth", kind: "permanent" });
+  });
+
   it("takes a 200 whose body is not Slack's JSON as transient and ambiguous", async () => {
     const api = new SlackApi({
       baseUrl: FAKE_SLACK_URL,

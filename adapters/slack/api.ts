@@ -119,13 +119,14 @@ export class SlackApi {
       } catch (cause) {
         if (cause === timedOut) throw slackNoAnswer(method, cause, this.timeoutMs);
       }
-      if (!res.ok || !data || typeof data !== "object")
-        throw slackHttpFailure(method, res.status, data?.error);
-      if (!data.ok) {
+      if (!data || typeof data !== "object") throw slackHttpFailure(method, res.status);
+      // Slack's own error string says more than the status, when the body carries one.
+      if (!data.ok && (res.ok || typeof data.error === "string")) {
         const seconds = Number(res.headers.get("Retry-After"));
         const retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
         throw slackRefusal(method, data.error ?? "unknown_error", data.needed, retryAfterMs);
       }
+      if (!res.ok || !data.ok) throw slackHttpFailure(method, res.status);
       return data as T & SlackResponse;
     } finally {
       clearTimeout(timer);
