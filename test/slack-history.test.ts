@@ -58,24 +58,33 @@ describe("Slack adapter history", () => {
     seedThread();
     const history = await adapter.fetchHistory(questionAt("1700000100.000400"));
     expect(history).toEqual([
-      { id: ROOT, author: { id: "U0ALICE", name: "Alice" }, fromBot: false, text: "what is QUIC?" },
+      {
+        id: ROOT,
+        author: { id: "U0ALICE", name: "Alice" },
+        fromBot: false,
+        text: "what is QUIC?",
+        at: 1_700_000_100_000,
+      },
       {
         id: "1700000100.000200",
         author: { id: BOT, name: undefined },
         fromBot: true,
         text: "QUIC is a transport protocol over **UDP**, with TLS 1.3 built in.",
+        at: 1_700_000_100_000,
       },
       {
         id: "1700000100.000300",
         author: { id: "U0BOB", name: "Bob Stone" },
         fromBot: false,
         text: "@Alice see the WG (https://quicwg.org)",
+        at: 1_700_000_100_000,
       },
       {
         id: "1700000100.000400",
         author: { id: "U0ALICE", name: "Alice" },
         fromBot: false,
         text: "and how does HTTP/3 use it?",
+        at: 1_700_000_100_000,
       },
     ]);
     const [replies] = fake.callsTo("conversations.replies");
@@ -139,7 +148,13 @@ describe("Slack adapter history", () => {
       text: "hello",
     });
     expect(await adapter.fetchHistory(dm)).toEqual([
-      { id: "1700000300.000100", author: { id: "U0ALICE" }, fromBot: false, text: "hello" },
+      {
+        id: "1700000300.000100",
+        author: { id: "U0ALICE" },
+        fromBot: false,
+        text: "hello",
+        at: 1_700_000_300_000,
+      },
     ]);
     expect(fake.calls).toHaveLength(0);
   });
@@ -202,6 +217,7 @@ describe("Slack adapter history", () => {
       author: { id: "U0BOB", name: "Bob Stone" },
       fromBot: false,
       text: "this chart\n[image attached: chart.png]",
+      at: 1_700_000_100_000,
     });
   });
 

@@ -2,7 +2,7 @@
  * A small Slack Web API client: the handful of methods Quarry calls, with Slack's
  * failures mapped onto `ChatApiError`.
  */
-import { ChatApiError, isRetryableStatus } from "../../src/errors.ts";
+import { slackHttpFailure, slackNoAnswer, slackRateLimited, slackRefusal } from "./api-errors.ts";
 import { neutralizeSlackMentions } from "./format.ts";
 
 export interface SlackApiOptions {
@@ -11,6 +11,8 @@ export interface SlackApiOptions {
   /** Bot token (`xoxb-…`). */
   token: string;
   fetch?: typeof fetch;
+  /** Longest one call may take before it fails as an ambiguous `timeout` (default 20 s). */
+  timeoutMs?: number;
 }
 
 /** A message as `conversations.replies` returns it (the fields Quarry reads). */
@@ -32,6 +34,8 @@ export interface SlackMessage {
 
 /** Metadata `event_type` of the bot post that carries an `/ask` question. */
 export const ASK_EVENT_TYPE = "quarry_ask";
+/** Metadata `event_type` of an answer's message; its `event_payload.key` is the core's post key. */
+export const ANSWER_EVENT_TYPE = "quarry_answer";
 
 export interface SlackUser {
   id: string;
@@ -50,37 +54,19 @@ type SlackResponse = { ok: boolean; error?: string; needed?: string; warning?: s
 >;
 type Args = Record<string, unknown>;
 
-const STREAM_METHODS = new Set(["chat.startStream", "chat.appendStream", "chat.stopStream"]);
-/** Errors meaning this workspace or token cannot stream natively; the caller falls back to post + edit. */
-const STREAM_UNSUPPORTED = new Set([
-  "unknown_method",
-  "feature_not_enabled",
-  "not_allowed_token_type",
-]);
-const RETRYABLE_ERRORS = new Set([
-  "internal_error",
-  "fatal_error",
-  "service_unavailable",
-  "request_timeout",
-  "ratelimited",
-]);
 /** Read methods take form arguments only: "most write methods" accept JSON, these do not. */
 const FORM_METHODS = new Set(["conversations.replies", "users.info", "auth.test"]);
 /** `conversations.replies` pages: Slack suggests at most 200; we stop after about 1,000 messages. */
 const PAGE_SIZE = 200;
 const MAX_PAGES = 5;
-
-function errorCode(method: string, error: string): string {
-  if (STREAM_METHODS.has(method) && STREAM_UNSUPPORTED.has(error)) return "stream_unsupported";
-  if (method === "chat.startStream" && error === "invalid_arguments") return "stream_unsupported";
-  if (error === "message_not_in_streaming_state") return "stream_expired";
-  return error;
-}
+/** Longest one call may take, its answer's body included, before it counts as lost. */
+export const SLACK_TIMEOUT_MS = 20_000;
 
 export class SlackApi {
   readonly baseUrl: string;
   private readonly token: string;
   private readonly fetchImpl?: typeof fetch;
+  private readonly timeoutMs: number;
   private readonly users = new Map<string, Promise<SlackUser | undefined>>();
   private identity?: Promise<{ userId: string; botId?: string }>;
 
@@ -88,9 +74,13 @@ export class SlackApi {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
     this.token = opts.token;
     this.fetchImpl = opts.fetch;
+    this.timeoutMs = opts.timeoutMs ?? SLACK_TIMEOUT_MS;
   }
 
-  /** Calls one Web API method; throws `ChatApiError` on HTTP errors, 429s, `ok: false` and network failures. */
+  /**
+   * Calls one Web API method; throws `ChatApiError` on HTTP errors, 429s, `ok: false`,
+   * network failures and calls that outlive `timeoutMs` (see `api-errors.ts` for kinds).
+   */
   async call<T extends Args = Args>(method: string, args: Args = {}): Promise<T & SlackResponse> {
     const form = FORM_METHODS.has(method);
     const body = form ? toForm(args) : JSON.stringify(args);
@@ -99,46 +89,48 @@ export class SlackApi {
       : "application/json; charset=utf-8";
     // Resolved per call, so a spy installed on globalThis.fetch after construction still sees it.
     const doFetch = this.fetchImpl ?? globalThis.fetch;
-    let res: Response;
+    const controller = new AbortController();
+    const timedOut = new DOMException(`no answer in ${this.timeoutMs} ms`, "TimeoutError");
+    const timer = setTimeout(() => controller.abort(timedOut), this.timeoutMs);
+    // Raced as well as passed on, so a fetch that ignores its signal cannot hold the call.
+    const deadline = new Promise<never>((_, reject) =>
+      controller.signal.addEventListener("abort", () => reject(timedOut), { once: true }),
+    );
+    deadline.catch(() => {});
     try {
-      res = await doFetch(`${this.baseUrl}/${method}`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${this.token}`, "Content-Type": contentType },
-        body,
-      });
-    } catch (cause) {
-      throw new ChatApiError("network", `Slack ${method} failed: ${String(cause)}`, {
-        retryable: true,
-        cause,
-      });
+      let res: Response;
+      try {
+        res = await Promise.race([
+          doFetch(`${this.baseUrl}/${method}`, {
+            method: "POST",
+            headers: { Authorization: `Bearer ${this.token}`, "Content-Type": contentType },
+            body,
+            signal: controller.signal,
+          }),
+          deadline,
+        ]);
+      } catch (cause) {
+        throw slackNoAnswer(method, cause, cause === timedOut ? this.timeoutMs : undefined);
+      }
+      if (res.status === 429) throw slackRateLimited(method, res.headers.get("Retry-After"));
+      let data: SlackResponse | undefined;
+      try {
+        data = (await Promise.race([res.json(), deadline])) as SlackResponse;
+      } catch (cause) {
+        if (cause === timedOut) throw slackNoAnswer(method, cause, this.timeoutMs);
+      }
+      if (!data || typeof data !== "object") throw slackHttpFailure(method, res.status);
+      // Slack's own error string says more than the status, when the body carries one.
+      if (!data.ok && (res.ok || typeof data.error === "string")) {
+        const seconds = Number(res.headers.get("Retry-After"));
+        const retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+        throw slackRefusal(method, data.error ?? "unknown_error", data.needed, retryAfterMs);
+      }
+      if (!res.ok || !data.ok) throw slackHttpFailure(method, res.status);
+      return data as T & SlackResponse;
+    } finally {
+      clearTimeout(timer);
     }
-    if (res.status === 429) {
-      const seconds = Number(res.headers.get("Retry-After"));
-      const retryAfterMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000;
-      throw new ChatApiError("rate_limited", `Slack ${method} is rate limited`, {
-        status: 429,
-        retryable: true,
-        retryAfterMs,
-        platformError: "ratelimited",
-      });
-    }
-    const data = (await res.json().catch(() => undefined)) as SlackResponse | undefined;
-    if (!res.ok || !data) {
-      throw new ChatApiError("http_error", `Slack ${method} answered HTTP ${res.status}`, {
-        status: res.status,
-        retryable: isRetryableStatus(res.status) || res.ok,
-        platformError: data?.error,
-      });
-    }
-    if (!data.ok) {
-      const error = data.error ?? "unknown_error";
-      const needed = data.needed ? ` (needs ${data.needed})` : "";
-      throw new ChatApiError(errorCode(method, error), `Slack ${method}: ${error}${needed}`, {
-        retryable: RETRYABLE_ERRORS.has(error),
-        platformError: error,
-      });
-    }
-    return data as T & SlackResponse;
   }
 
   postMessage(args: Args & { channel: string }): Promise<{ ts: string; channel: string }> {
@@ -174,17 +166,19 @@ export class SlackApi {
   }
 
   /**
-   * A thread's messages, oldest first, up to `latest` (inclusive) when given. Stops after
-   * about 1,000 messages; the caller keeps the question at the end regardless.
+   * A thread's messages, oldest first, from `oldest` up to `latest` (both inclusive) when
+   * given, with their metadata. Stops after about 1,000 messages; the caller keeps the
+   * question at the end regardless. `beforePage` runs before each page is asked for (pacing).
    */
   async replies(
     channel: string,
     ts: string,
-    opts: { latest?: string } = {},
+    opts: { latest?: string; oldest?: string; beforePage?: () => Promise<void> } = {},
   ): Promise<SlackMessage[]> {
     const seen = new Map<string, SlackMessage>();
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
+      await opts.beforePage?.();
       const data = await this.call<{
         messages?: SlackMessage[];
         has_more?: boolean;
@@ -195,7 +189,8 @@ export class SlackApi {
         limit: PAGE_SIZE,
         cursor,
         latest: opts.latest,
-        inclusive: opts.latest ? true : undefined,
+        oldest: opts.oldest,
+        inclusive: opts.latest || opts.oldest ? true : undefined,
         include_all_metadata: true,
       });
       for (const m of data.messages ?? []) seen.set(m.ts, m);
@@ -271,6 +266,12 @@ function toForm(args: Args): URLSearchParams {
     form.set(key, typeof value === "object" ? JSON.stringify(value) : String(value));
   }
   return form;
+}
+
+/** Epoch milliseconds of a Slack `ts` (`seconds.micros`). */
+export function slackTsToMs(ts: string): number {
+  const [s = "0", f = ""] = ts.split(".");
+  return Number(s) * 1000 + Math.floor(Number(f.padEnd(6, "0").slice(0, 6)) / 1000);
 }
 
 /** Orders Slack timestamps (`seconds.micros`) without float rounding. */

@@ -38,6 +38,13 @@ export interface ScriptedReply {
   delayMs?: number;
   /** After the keep-alives, send nothing more until the request is aborted. */
   hangAfterKeepalives?: boolean;
+  /**
+   * Send `text` (joined) as real streams do: token-sized deltas of 1–4 words, a line break
+   * leading the word after it rather than ending a delta (see `tokenDeltas`). A number is the seed.
+   */
+  words?: boolean | number;
+  /** Send this many SSE frames (keep-alives included), then nothing until the request is aborted. */
+  hangAfter?: number;
 }
 
 export interface RecordedRequest {
@@ -100,7 +107,6 @@ export function defaultCatalog(): Record<string, unknown>[] {
   ];
 }
 
-/** One catalog entry in the real `GET /models` shape. */
 /** A cheap text-only model that takes only `max_tokens`, to fill a catalog. */
 export function textModelEntry(id: string, name: string): Record<string, unknown> {
   return catalogEntry(id, name, {
@@ -113,6 +119,7 @@ export function textModelEntry(id: string, name: string): Record<string, unknown
   });
 }
 
+/** One catalog entry in the real `GET /models` shape. */
 export function catalogEntry(
   id: string,
   name: string,
@@ -166,6 +173,30 @@ const DEFAULT_REPLY: ScriptedReply = {
 };
 
 type Step = { frame: string } | { hang: true };
+
+/**
+ * `text` cut the way a model's tokens arrive: 1–4 words per delta, each word with the
+ * whitespace before it (spaces, line breaks), so deltas join back to `text` exactly and
+ * one ends in a line break only where `text` does. Deterministic for a given `seed`.
+ */
+export function tokenDeltas(text: string, seed = 1): string[] {
+  const words: string[] = [...(text.match(/\s*\S+/g) ?? [])];
+  const rest = text.slice(words.join("").length);
+  if (rest) {
+    if (words.length) words[words.length - 1] += rest;
+    else words.push(rest);
+  }
+  // A linear congruential generator: the same deltas on every run for one seed.
+  let state = seed >>> 0 || 1;
+  const deltas: string[] = [];
+  for (let i = 0; i < words.length; ) {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    const n = 1 + Math.floor((state / 2 ** 32) * 4);
+    deltas.push(words.slice(i, i + n).join(""));
+    i += n;
+  }
+  return deltas;
+}
 
 export class FakeOpenRouter {
   readonly requests: RecordedRequest[] = [];
@@ -222,16 +253,22 @@ export class FakeOpenRouter {
     if (reply.error) return json(reply.error.status, reply.error.body, reply.error.headers);
     const modelId = String((body as { model?: unknown } | undefined)?.model ?? "unknown/model");
     const id = `gen-${++this.generations}-fake`;
-    const steps = chatSteps(reply, id, modelId);
+    const all = chatSteps(reply, id, modelId);
+    const steps: Step[] =
+      reply.hangAfter === undefined ? all : [...all.slice(0, reply.hangAfter), { hang: true }];
     const delayMs = reply.delayMs ?? 0;
     let index = 0;
     let wake: (() => void) | undefined;
+    let abortReason: unknown;
     const stop = () => {
       if (index < steps.length) record.aborted = true;
       index = steps.length;
       wake?.();
     };
-    req.signal?.addEventListener("abort", stop);
+    req.signal?.addEventListener("abort", () => {
+      abortReason = req.signal.reason ?? new DOMException("aborted", "AbortError");
+      stop();
+    });
     const encoder = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -243,6 +280,8 @@ export class FakeOpenRouter {
           if (delayMs) setTimeout(resolve, delayMs);
           else resolve();
         });
+        // An aborted fetch fails its body's reads with the abort reason, as a real one does.
+        if (abortReason !== undefined) return controller.error(abortReason);
         if (index >= steps.length) return controller.close();
         index++;
         if ("frame" in step) controller.enqueue(encoder.encode(step.frame));
@@ -292,7 +331,7 @@ function chatSteps(reply: ScriptedReply, id: string, modelId: string): Step[] {
         ],
       }),
     ),
-    ...(reply.text ?? []).map((t) => choice({ content: t, reasoning: null })),
+    ...textDeltas(reply).map((t) => choice({ content: t, reasoning: null })),
   ];
   if (reply.dropAfter !== undefined) {
     return [...steps, ...content.slice(0, reply.dropAfter).map((frame) => ({ frame }))];
@@ -345,6 +384,12 @@ function chatSteps(reply: ScriptedReply, id: string, modelId: string): Step[] {
   });
   steps.push({ frame: "data: [DONE]\n\n" });
   return steps;
+}
+
+function textDeltas(reply: ScriptedReply): string[] {
+  const text = reply.text ?? [];
+  if (reply.words === undefined || reply.words === false) return text;
+  return tokenDeltas(text.join(""), reply.words === true ? 1 : reply.words);
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {

@@ -1,26 +1,30 @@
 /**
- * An in-process Slack Web API at `https://slack.test/api/<method>`: keeps channels and
- * threads, answers with Slack's real response shapes and errors (including HTTP 429 with
- * `Retry-After`), and records every call so tests assert on what Quarry sent.
+ * An in-process Slack Web API at `https://slack.test/api/<method>`, as strict as the real
+ * one: it keeps channels and threads, answers with Slack's response shapes and errors,
+ * enforces Slack's rate limits per method over a sliding minute (HTTP 429 with
+ * `Retry-After`, see `slack-limits.ts`) on its own clock (`now`), and has the failures a
+ * real workspace has: deleted messages, archived channels, a removed bot, a revoked
+ * token, requests that hang and answers lost on the way back. It records every call so
+ * tests assert on what Quarry sent.
  */
+import {
+  type Answer,
+  type Args,
+  type FakeSlackMessage,
+  need,
+  reply,
+  SlackError,
+  str,
+  visibleText,
+} from "./slack-content.ts";
+import { ScriptedFaults, untilAborted } from "./slack-faults.ts";
+import { type FakeRateRule, type RateLimitedCall, SlidingWindows } from "./slack-limits.ts";
+import { SlackMessages } from "./slack-messages.ts";
+
+export type { FakeSlackMessage } from "./slack-content.ts";
+export { type FakeRateRule, type RateLimitedCall, SLACK_FAKE_LIMITS } from "./slack-limits.ts";
 
 export const FAKE_SLACK_URL = "https://slack.test/api";
-
-export interface FakeSlackMessage {
-  type?: "message";
-  ts: string;
-  thread_ts?: string;
-  user?: string;
-  bot_id?: string;
-  app_id?: string;
-  subtype?: string;
-  text: string;
-  blocks?: unknown[];
-  files?: { id?: string; name?: string; mimetype?: string; url_private?: string }[];
-  metadata?: { event_type: string; event_payload: Record<string, unknown> };
-  reply_count?: number;
-  edited?: { user: string; ts: string };
-}
 
 export interface FakeSlackUser {
   id: string;
@@ -36,6 +40,8 @@ export interface SlackCall {
   /** Parsed JSON body, or the form / query arguments as strings. */
   body: Record<string, unknown>;
   headers: Record<string, string>;
+  /** The fake's `now()` when the call arrived. */
+  at: number;
 }
 
 export interface FakeSlackOptions {
@@ -46,31 +52,31 @@ export interface FakeSlackOptions {
   nativeStreaming?: "ok" | "unknown_method" | "feature_not_enabled";
   /** Streams older than this answer `message_not_in_streaming_state` (Slack: about five minutes). */
   streamExpiresAfterMs?: number;
+  /** The clock rate limits and stream expiry run on; a test may drive it by hand. */
   now?: () => number;
+  /** Per-method rate limits in place of Slack's (`SLACK_FAKE_LIMITS`), e.g. Tier 1 for `conversations.replies`. */
+  limits?: Record<string, readonly FakeRateRule[]>;
 }
 
 type ThreadView = { ts: string; user?: string; bot_id?: string; text: string };
-type Args = Record<string, unknown>;
-type Answer = Record<string, unknown>;
-class SlackError extends Error {}
 
 /** Slack reads these methods' arguments from the query or a form body only; a JSON body is ignored. */
 const FORM_ONLY = new Set(["conversations.replies", "users.info", "auth.test"]);
-const MARKDOWN_LIMIT = 12_000;
-const TEXT_LIMIT = 40_000;
-const MAX_BLOCKS = 50;
-
-const tsFromMicros = (m: number) => `${Math.floor(m / 1e6)}.${String(m % 1e6).padStart(6, "0")}`;
-const microsFromTs = (ts: string) => {
-  const [s = "0", f = "0"] = ts.split(".");
-  return Number(s) * 1e6 + Number(f.padEnd(6, "0"));
-};
-const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-const truthy = (v: unknown) => v === true || v === "true" || v === "1";
+/** Methods that change what a channel shows; an archived channel or a removed bot refuses them. */
+const WRITES = new Set([
+  "chat.postMessage",
+  "chat.update",
+  "chat.delete",
+  "chat.startStream",
+  "chat.appendStream",
+  "chat.stopStream",
+  "assistant.threads.setStatus",
+]);
 
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
-  readonly channels = new Map<string, FakeSlackMessage[]>();
+  /** Every HTTP 429 answered, scripted (`key: "scripted"`) or from a full window. */
+  readonly rateLimited: RateLimitedCall[] = [];
   readonly users = new Map<string, FakeSlackUser>();
   token = "xoxb-test";
   teamId = "T0TEAM";
@@ -79,32 +85,72 @@ export class FakeSlack {
   nativeStreaming: NonNullable<FakeSlackOptions["nativeStreaming"]> = "ok";
   streamExpiresAfterMs = 5 * 60_000;
   now: () => number = Date.now;
-  private lastMicros = 1_700_000_000_000_000;
-  private readonly streams = new Map<string, number>();
-  private readonly rateLimits = new Map<string, { times: number; retryAfterSeconds: number }>();
-  private readonly failures = new Map<string, string[]>();
+  private readonly messages = new SlackMessages(this);
+  private readonly faults = new ScriptedFaults();
+  private readonly windows: SlidingWindows;
+  private readonly archived = new Set<string>();
+  private readonly removed = new Set<string>();
+  private revoked = false;
 
   constructor(opts: FakeSlackOptions = {}) {
+    const { limits, ...rest } = opts;
     Object.assign(
       this,
-      Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+      Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
     );
+    this.windows = new SlidingWindows(limits);
+  }
+
+  /** Every channel's messages, oldest first. */
+  get channels(): Map<string, FakeSlackMessage[]> {
+    return this.messages.channels;
   }
 
   /** Native streams started and neither stopped nor expired (a client would still show them streaming). */
   openStreams(): number {
-    return [...this.streams.values()].filter((t) => this.now() - t <= this.streamExpiresAfterMs)
-      .length;
+    return [...this.messages.streams.values()].filter(
+      (t) => this.now() - t <= this.streamExpiresAfterMs,
+    ).length;
   }
 
   /** The next `times` calls of `method` get HTTP 429 with `Retry-After: retryAfterSeconds`. */
   rateLimitNext(method: string, times = 1, retryAfterSeconds = 1): void {
-    this.rateLimits.set(method, { times, retryAfterSeconds });
+    this.faults.rateLimitNext(method, times, retryAfterSeconds);
   }
 
   /** The next call of `method` answers `{ ok: false, error }` (queue several by calling again). */
   failNext(method: string, error: string): void {
-    this.failures.set(method, [...(this.failures.get(method) ?? []), error]);
+    this.faults.failNext(method, error);
+  }
+
+  /** The next `times` calls of `method` get no answer until the client aborts them (nothing changes). */
+  hangNext(method: string, times = 1): void {
+    this.faults.hangNext(method, times);
+  }
+
+  /** The next `times` calls of `method` take effect, but the client sees a network failure. */
+  loseResponseNext(method: string, times = 1): void {
+    this.faults.loseResponseNext(method, times);
+  }
+
+  /** Someone deletes the message: later edits, appends and stops of it answer `message_not_found`. */
+  deleteMessage(channel: string, ts: string): void {
+    this.messages.remove(channel, this.messages.find(channel, ts));
+  }
+
+  /** The channel is archived: every write to it answers `is_archived`. */
+  archiveChannel(channel: string): void {
+    this.archived.add(channel);
+  }
+
+  /** The bot is removed from the channel: writes answer `not_in_channel`, reads of a private one `channel_not_found`. */
+  removeBot(channel: string): void {
+    this.removed.add(channel);
+  }
+
+  /** The app is uninstalled or its token revoked: every call answers `token_revoked`. */
+  revokeToken(): void {
+    this.revoked = true;
   }
 
   seedMessage(
@@ -112,8 +158,7 @@ export class FakeSlack {
     msg: Omit<FakeSlackMessage, "text"> & { text?: string },
   ): FakeSlackMessage {
     const message: FakeSlackMessage = { type: "message", text: "", ...msg };
-    this.lastMicros = Math.max(this.lastMicros, microsFromTs(message.ts));
-    this.insert(channel, message);
+    this.messages.seed(channel, message);
     return message;
   }
 
@@ -127,7 +172,7 @@ export class FakeSlack {
 
   /** The thread as people see it: root first, text taken from `markdown` blocks when present. */
   thread(channel: string, threadTs: string): ThreadView[] {
-    return this.threadMessages(channel, threadTs).map((m) => ({
+    return this.messages.threadMessages(channel, threadTs).map((m) => ({
       ts: m.ts,
       user: m.user,
       bot_id: m.bot_id,
@@ -146,10 +191,12 @@ export class FakeSlack {
     let body: Args = {};
     let args: Args = query;
     const isJson = contentType.startsWith("application/json");
+    const at = this.now();
     if (isJson) {
       try {
         body = JSON.parse(raw || "{}") as Args;
       } catch {
+        this.calls.push({ method, body: { raw }, headers, at });
         return reply({ ok: false, error: "invalid_json" });
       }
       if (!FORM_ONLY.has(method)) args = { ...query, ...body };
@@ -157,41 +204,72 @@ export class FakeSlack {
       body = Object.fromEntries(new URLSearchParams(raw));
       args = { ...query, ...body };
     }
-    this.calls.push({ method, body, headers });
+    this.calls.push({ method, body, headers, at });
 
     const auth = req.headers.get("authorization");
     if (!auth) return reply({ ok: false, error: "not_authed" });
     if (auth !== `Bearer ${this.token}`) return reply({ ok: false, error: "invalid_auth" });
-    const limit = this.rateLimits.get(method);
-    if (limit && limit.times > 0) {
-      limit.times--;
-      return reply({ ok: false, error: "ratelimited" }, 429, {
-        "Retry-After": String(limit.retryAfterSeconds),
-      });
-    }
-    const failure = this.failures.get(method)?.shift();
+    if (this.revoked) return reply({ ok: false, error: "token_revoked" });
+    if (this.faults.hang(method)) return untilAborted(req.signal);
+    const limited = this.admit(method, args, at);
+    if (limited) return limited;
+    const failure = this.faults.failure(method);
     if (failure) return reply({ ok: false, error: failure });
 
+    let answer: Answer;
     try {
-      const result = this.dispatch(method, args);
-      const warning =
-        isJson && !/charset=utf-8/i.test(contentType) ? { warning: "missing_charset" } : {};
-      return reply({ ok: true, ...result, ...warning });
+      this.checkChannel(method, args);
+      answer = { ok: true, ...this.dispatch(method, args) };
     } catch (err) {
-      if (err instanceof SlackError) return reply({ ok: false, error: err.message });
-      throw err;
+      if (!(err instanceof SlackError)) throw err;
+      answer = { ok: false, error: err.message };
     }
+    // The call took effect; only its answer is lost (a connection reset on the way back).
+    if (this.faults.loseResponse(method))
+      throw new TypeError(`fake Slack: connection lost after ${method}`);
+    if (answer.ok && isJson && !/charset=utf-8/i.test(contentType))
+      answer.warning = "missing_charset";
+    return reply(answer);
+  }
+
+  /** A 429 when the call is scripted to get one or a window is full; else books the call. */
+  private admit(method: string, a: Args, at: number): Response | undefined {
+    const scripted = this.faults.rateLimit(method);
+    const full =
+      scripted === undefined
+        ? this.windows.admit(method, str(a.channel) ?? str(a.channel_id), at)
+        : { key: "scripted", retryAfterSeconds: scripted };
+    if (!full) return undefined;
+    this.rateLimited.push({ method, at, ...full });
+    return reply({ ok: false, error: "ratelimited" }, 429, {
+      "Retry-After": String(full.retryAfterSeconds),
+    });
+  }
+
+  private checkChannel(method: string, a: Args): void {
+    const channel = str(a.channel) ?? str(a.channel_id);
+    if (!channel) return;
+    const write = WRITES.has(method);
+    // assistant.threads.setStatus documents neither is_archived nor not_in_channel.
+    const status = method === "assistant.threads.setStatus";
+    if (this.removed.has(channel)) {
+      if (write) throw new SlackError(status ? "channel_not_found" : "not_in_channel");
+      throw new SlackError(channel.startsWith("G") ? "channel_not_found" : "not_in_channel");
+    }
+    if (write && this.archived.has(channel))
+      throw new SlackError(status ? "channel_not_found" : "is_archived");
   }
 
   private dispatch(method: string, a: Args): Answer {
     const handlers: Record<string, () => Answer> = {
       "auth.test": () => ({ team_id: this.teamId, user_id: this.botUserId, bot_id: this.botId }),
-      "chat.postMessage": () => this.postMessage(a),
-      "chat.update": () => this.update(a),
-      "chat.startStream": () => this.startStream(a),
-      "chat.appendStream": () => this.appendOrStop(method, a),
-      "chat.stopStream": () => this.appendOrStop(method, a),
-      "conversations.replies": () => this.replies(a),
+      "chat.postMessage": () => this.messages.postMessage(a),
+      "chat.update": () => this.messages.update(a),
+      "chat.delete": () => this.messages.chatDelete(a),
+      "chat.startStream": () => this.messages.startStream(a),
+      "chat.appendStream": () => this.messages.appendOrStop(method, a),
+      "chat.stopStream": () => this.messages.appendOrStop(method, a),
+      "conversations.replies": () => this.messages.replies(a),
       "users.info": () => this.userInfo(a),
       "assistant.threads.setStatus": () => {
         if (!str(a.channel_id) || !str(a.thread_ts) || typeof a.status !== "string") {
@@ -203,95 +281,6 @@ export class FakeSlack {
     const handler = handlers[method];
     if (!handler) throw new SlackError("unknown_method");
     return handler();
-  }
-
-  private postMessage(a: Args): Answer {
-    const channel = need(a.channel, "channel_not_found");
-    const blocks = checkContent(a);
-    const metadata = a.metadata
-      ? (parseMaybeJson(a.metadata) as FakeSlackMessage["metadata"])
-      : undefined;
-    const message = this.botPost(channel, {
-      text: str(a.text) ?? "",
-      blocks,
-      thread_ts: str(a.thread_ts),
-      metadata,
-    });
-    return { channel, ts: message.ts, message: publicView(message, true) };
-  }
-
-  private update(a: Args): Answer {
-    const channel = need(a.channel, "channel_not_found");
-    const message = this.find(channel, need(a.ts, "message_not_found"));
-    if (message.user !== this.botUserId) throw new SlackError("cant_update_message");
-    const blocks = checkContent(a);
-    if (typeof a.text === "string") message.text = a.text;
-    // Slack keeps the previous blocks when an update leaves `blocks` out.
-    if (blocks) message.blocks = blocks;
-    message.edited = { user: this.botUserId, ts: this.nextTs() };
-    return { channel, ts: message.ts, text: message.text, message: publicView(message, true) };
-  }
-
-  private startStream(a: Args): Answer {
-    if (this.nativeStreaming !== "ok") throw new SlackError(this.nativeStreaming);
-    const channel = need(a.channel, "channel_not_found");
-    const threadTs = need(a.thread_ts, "invalid_arguments");
-    // Outside DMs Slack streams to one person's client and needs to know whose.
-    if (!channel.startsWith("D") && (!str(a.recipient_user_id) || !str(a.recipient_team_id)))
-      throw new SlackError("invalid_arguments");
-    const text = str(a.markdown_text) ?? "";
-    if (text.length > MARKDOWN_LIMIT) throw new SlackError("msg_too_long");
-    const message = this.botPost(channel, { text, thread_ts: threadTs });
-    this.streams.set(`${channel}:${message.ts}`, this.now());
-    return { channel, ts: message.ts };
-  }
-
-  private appendOrStop(method: string, a: Args): Answer {
-    const channel = need(a.channel, "channel_not_found");
-    const message = this.find(channel, need(a.ts, "message_not_found"));
-    const key = `${channel}:${message.ts}`;
-    const started = this.streams.get(key);
-    if (started === undefined) throw new SlackError("message_not_in_streaming_state");
-    if (this.now() - started > this.streamExpiresAfterMs) {
-      this.streams.delete(key);
-      throw new SlackError("message_not_in_streaming_state");
-    }
-    const text = str(a.markdown_text);
-    if (method === "chat.appendStream" && !text) throw new SlackError("invalid_arguments");
-    if (message.text.length + (text?.length ?? 0) > MARKDOWN_LIMIT)
-      throw new SlackError("msg_too_long");
-    message.text += text ?? "";
-    if (method === "chat.stopStream") this.streams.delete(key);
-    return method === "chat.stopStream"
-      ? { channel, ts: message.ts, message: publicView(message, true) }
-      : { channel, ts: message.ts };
-  }
-
-  private replies(a: Args): Answer {
-    const channel = need(a.channel, "channel_not_found");
-    if (!this.channels.has(channel)) throw new SlackError("channel_not_found");
-    const ts = need(a.ts, "thread_not_found");
-    const all = this.threadMessages(channel, ts);
-    if (!all.length) throw new SlackError("thread_not_found");
-    // `latest` / `oldest` bound the range; `inclusive` keeps messages exactly on a bound.
-    const slack = truthy(a.inclusive) ? 0 : 1;
-    const latest = str(a.latest) ? microsFromTs(str(a.latest) as string) - slack : Infinity;
-    const oldest = str(a.oldest) ? microsFromTs(str(a.oldest) as string) + slack : -Infinity;
-    const inRange = all.filter((m) => microsFromTs(m.ts) <= latest && microsFromTs(m.ts) >= oldest);
-    const limit = Math.min(Number(a.limit) || 1000, 1000);
-    const startTs = str(a.cursor) ? atob(str(a.cursor) as string).replace(/^next_ts:/, "") : "";
-    const start = Math.max(
-      0,
-      inRange.findIndex((m) => m.ts === startTs),
-    );
-    const page = inRange.slice(start, start + limit);
-    const next = inRange[start + limit];
-    const withMetadata = truthy(a.include_all_metadata);
-    return {
-      messages: page.map((m) => publicView(m, withMetadata)),
-      has_more: next !== undefined,
-      ...(next ? { response_metadata: { next_cursor: btoa(`next_ts:${next.ts}`) } } : {}),
-    };
   }
 
   private userInfo(a: Args): Answer {
@@ -311,96 +300,4 @@ export class FakeSlack {
       },
     };
   }
-
-  private botPost(channel: string, fields: Partial<FakeSlackMessage> & { text: string }) {
-    const message: FakeSlackMessage = {
-      ts: this.nextTs(),
-      user: this.botUserId,
-      bot_id: this.botId,
-      ...fields,
-    };
-    this.insert(channel, message);
-    return message;
-  }
-
-  private insert(channel: string, message: FakeSlackMessage): void {
-    const list = this.channels.get(channel) ?? [];
-    list.push(message);
-    list.sort((x, y) => microsFromTs(x.ts) - microsFromTs(y.ts));
-    this.channels.set(channel, list);
-    const root = list.find((m) => m.ts === message.thread_ts && m !== message);
-    if (root) {
-      root.thread_ts = root.ts;
-      root.reply_count = (root.reply_count ?? 0) + 1;
-    }
-  }
-
-  private find(channel: string, ts: string): FakeSlackMessage {
-    const message = this.channels.get(channel)?.find((m) => m.ts === ts);
-    if (!message) throw new SlackError("message_not_found");
-    return message;
-  }
-
-  private threadMessages(channel: string, threadTs: string): FakeSlackMessage[] {
-    const list = this.channels.get(channel) ?? [];
-    const root = list.find((m) => m.ts === threadTs);
-    return root ? [root, ...list.filter((m) => m.thread_ts === threadTs && m.ts !== threadTs)] : [];
-  }
-
-  private nextTs(): string {
-    this.lastMicros += 100;
-    return tsFromMicros(this.lastMicros);
-  }
-}
-
-function reply(body: Answer, status = 200, headers: Record<string, string> = {}): Response {
-  return Response.json(body, { status, headers });
-}
-
-function need(value: unknown, error: string): string {
-  const s = str(value);
-  if (!s) throw new SlackError(error);
-  return s;
-}
-
-function parseMaybeJson(value: unknown): unknown {
-  if (typeof value !== "string") return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    throw new SlackError("invalid_arguments");
-  }
-}
-
-/** Slack's content limits: 50 blocks, 12,000 markdown characters per message, 40,000 of `text`. */
-function checkContent(a: Args): unknown[] | undefined {
-  const blocks = a.blocks === undefined ? undefined : parseMaybeJson(a.blocks);
-  const text = str(a.text);
-  if (blocks === undefined && !text) throw new SlackError("no_text");
-  if (text && text.length > TEXT_LIMIT) throw new SlackError("msg_too_long");
-  if (blocks === undefined) return undefined;
-  if (!Array.isArray(blocks) || blocks.length > MAX_BLOCKS) throw new SlackError("invalid_blocks");
-  let markdown = 0;
-  for (const block of blocks as Record<string, unknown>[]) {
-    if (typeof block?.type !== "string") throw new SlackError("invalid_blocks");
-    if (block.type === "markdown") {
-      if (typeof block.text !== "string" || block.text === "")
-        throw new SlackError("invalid_blocks");
-      markdown += block.text.length;
-    }
-  }
-  if (markdown > MARKDOWN_LIMIT) throw new SlackError("msg_too_long");
-  return blocks;
-}
-
-function visibleText(m: FakeSlackMessage): string {
-  const markdown = (m.blocks ?? []).filter(
-    (b): b is { type: "markdown"; text: string } => (b as { type?: string })?.type === "markdown",
-  );
-  return markdown.length ? markdown.map((b) => b.text).join("\n") : m.text;
-}
-
-function publicView(m: FakeSlackMessage, withMetadata: boolean): Answer {
-  const { metadata, ...rest } = m;
-  return { type: "message", ...rest, ...(withMetadata && metadata ? { metadata } : {}) };
 }

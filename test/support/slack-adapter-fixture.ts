@@ -6,6 +6,7 @@ import { SlackApi } from "../../adapters/slack/api.ts";
 import { createSlackAdapter } from "../../adapters/slack/slack-adapter.ts";
 import type { ChatAdapter } from "../../src/chat/adapter.ts";
 import type { Question } from "../../src/chat/types.ts";
+import type { RateLimiter } from "../../src/delivery/rate-limit.ts";
 import { FAKE_SLACK_URL, FakeSlack } from "../fakes/slack-api.ts";
 
 export const ADAPTER_BOT_USER = "U0QUARRY";
@@ -42,9 +43,15 @@ export function questionAt(ts: string, over: Partial<Question> = {}): Question {
   };
 }
 
-/** A fresh `FakeSlack` that knows Alice and Bob, and the adapter under test talking to it. */
-export function slackAdapterFixture(): { fake: FakeSlack; adapter: ChatAdapter } {
-  const fake = new FakeSlack({ botUserId: ADAPTER_BOT_USER });
+/**
+ * A fresh `FakeSlack` that knows Alice and Bob, and the adapter under test talking to it;
+ * `now` is the fake's clock, `limiter` the adapter's pacing.
+ */
+export function slackAdapterFixture(opts: { now?: () => number; limiter?: RateLimiter } = {}): {
+  fake: FakeSlack;
+  adapter: ChatAdapter;
+} {
+  const fake = new FakeSlack({ botUserId: ADAPTER_BOT_USER, now: opts.now });
   fake.seedUser({
     id: "U0ALICE",
     name: "alice",
@@ -52,6 +59,10 @@ export function slackAdapterFixture(): { fake: FakeSlack; adapter: ChatAdapter }
     display_name: "Alice",
   });
   fake.seedUser({ id: "U0BOB", name: "bob", real_name: "Bob Stone" });
-  const adapter = createSlackAdapter({ api: slackApiFor(fake), botUserId: ADAPTER_BOT_USER });
+  const adapter = createSlackAdapter({
+    api: slackApiFor(fake),
+    botUserId: ADAPTER_BOT_USER,
+    limiter: opts.limiter,
+  });
   return { fake, adapter };
 }

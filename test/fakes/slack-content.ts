@@ -1,0 +1,104 @@
+/**
+ * What the fake Slack checks and returns about one message: its shape, Slack's content
+ * limits, and the `ts` arithmetic. Kept apart from the server so each file stays small.
+ */
+
+export interface FakeSlackMessage {
+  type?: "message";
+  ts: string;
+  thread_ts?: string;
+  user?: string;
+  bot_id?: string;
+  app_id?: string;
+  subtype?: string;
+  text: string;
+  blocks?: unknown[];
+  files?: { id?: string; name?: string; mimetype?: string; url_private?: string }[];
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  reply_count?: number;
+  edited?: { user: string; ts: string };
+}
+
+export type Args = Record<string, unknown>;
+export type Answer = Record<string, unknown>;
+
+/** A Slack `ok: false` answer: the message is Slack's error string. */
+export class SlackError extends Error {}
+
+export const MARKDOWN_LIMIT = 12_000;
+/** `text` is nominally 40,000 characters, but `chat.update` refuses from about 4,000 (see PLATFORM-FACTS). */
+const TEXT_LIMIT = 40_000;
+export const UPDATE_TEXT_LIMIT = 4_000;
+const MAX_BLOCKS = 50;
+
+export const tsFromMicros = (m: number) =>
+  `${Math.floor(m / 1e6)}.${String(m % 1e6).padStart(6, "0")}`;
+export const microsFromTs = (ts: string) => {
+  const [s = "0", f = "0"] = ts.split(".");
+  return Number(s) * 1e6 + Number(f.padEnd(6, "0"));
+};
+export const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+export const truthy = (v: unknown) => v === true || v === "true" || v === "1";
+
+export function need(value: unknown, error: string): string {
+  const s = str(value);
+  if (!s) throw new SlackError(error);
+  return s;
+}
+
+export function parseMaybeJson(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new SlackError("invalid_arguments");
+  }
+}
+
+/** Slack's content limits: 50 blocks, 12,000 markdown characters per message, `textLimit` of `text`. */
+export function checkContent(a: Args, textLimit = TEXT_LIMIT): unknown[] | undefined {
+  const blocks = a.blocks === undefined ? undefined : parseMaybeJson(a.blocks);
+  const text = str(a.text);
+  if (blocks === undefined && !text) throw new SlackError("no_text");
+  if (text && text.length > textLimit) throw new SlackError("msg_too_long");
+  if (blocks === undefined) return undefined;
+  if (!Array.isArray(blocks) || blocks.length > MAX_BLOCKS) throw new SlackError("invalid_blocks");
+  let markdown = 0;
+  for (const block of blocks as Record<string, unknown>[]) {
+    if (typeof block?.type !== "string") throw new SlackError("invalid_blocks");
+    if (block.type === "markdown") {
+      if (typeof block.text !== "string" || block.text === "")
+        throw new SlackError("invalid_blocks");
+      markdown += block.text.length;
+    }
+  }
+  if (markdown > MARKDOWN_LIMIT) throw new SlackError("msg_too_long");
+  return blocks;
+}
+
+/** `metadata` as Slack takes it: an object (JSON body) or a JSON string (form), with `event_type`. */
+export function checkMetadata(value: unknown): FakeSlackMessage["metadata"] {
+  if (value === undefined) return undefined;
+  const metadata = parseMaybeJson(value) as Partial<NonNullable<FakeSlackMessage["metadata"]>>;
+  if (typeof metadata?.event_type !== "string" || typeof metadata.event_payload !== "object")
+    throw new SlackError("invalid_metadata_format");
+  return metadata as FakeSlackMessage["metadata"];
+}
+
+/** What people read: the `markdown` blocks when present, else `text`. */
+export function visibleText(m: FakeSlackMessage): string {
+  const markdown = (m.blocks ?? []).filter(
+    (b): b is { type: "markdown"; text: string } => (b as { type?: string })?.type === "markdown",
+  );
+  return markdown.length ? markdown.map((b) => b.text).join("\n") : m.text;
+}
+
+/** A message as the Web API returns it; metadata only where the method was asked for it. */
+export function publicView(m: FakeSlackMessage, withMetadata: boolean): Answer {
+  const { metadata, ...rest } = m;
+  return { type: "message", ...rest, ...(withMetadata && metadata ? { metadata } : {}) };
+}
+
+export function reply(body: Answer, status = 200, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers });
+}
