@@ -11,6 +11,7 @@ import type { ChatAdapter } from "./chat/adapter.ts";
 import type { Platform } from "./chat/types.ts";
 import { discordConfig, type Env, isOff, openRouterConfig, slackConfig } from "./config.ts";
 import { ConversationBase } from "./conversation/conversation-object.ts";
+import { sharedRateLimiter } from "./delivery/rate-limiter-object.ts";
 import { ConfigError } from "./errors.ts";
 import { onError } from "./http/on-error.ts";
 import { timedKv } from "./storage/timed-kv.ts";
@@ -96,6 +97,7 @@ export class ConversationObject extends ConversationBase {
       throw new ConfigError("SLACK_BOT_TOKEN", `is needed to answer in Slack (${config.off})`);
     return createSlackAdapter({
       api: new SlackApi({ baseUrl: config.apiUrl, token: config.botToken }),
+      limiter: sharedRateLimiter(this.env.RATE_LIMITERS),
     });
   }
 

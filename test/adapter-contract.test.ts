@@ -8,7 +8,7 @@ import { slackHarness } from "./support/contract-harness-slack.ts";
 
 adapterContract("Slack adapter", slackHarness);
 // Workspaces without native streaming answer `unknown_method`: the same contract holds for post + edit.
-adapterContract("Slack adapter without native streaming", () =>
-  slackHarness({ nativeStreaming: "unknown_method" }),
+adapterContract("Slack adapter without native streaming", (clock) =>
+  slackHarness(clock, { nativeStreaming: "unknown_method" }),
 );
 adapterContract("Discord adapter", discordHarness);

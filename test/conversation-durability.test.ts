@@ -5,7 +5,13 @@ import { conversationName } from "../src/conversation/submit.ts";
 import { eventually } from "./fakes/network.ts";
 import { restartDurableObject } from "./support/restart.ts";
 import { eventEnvelope, sendMention, sendSlack } from "./support/slack-requests.ts";
-import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
+import {
+  freshChannel,
+  settled,
+  slackThread,
+  slackWorld,
+  streamNatively,
+} from "./support/slack-world.ts";
 
 function stubFor(channel: string, ts: string) {
   const ns = env.CONVERSATIONS;
@@ -58,6 +64,7 @@ describe("conversation object durability", () => {
     const { slack, openrouter } = await slackWorld({ nativeStreaming: "ok" });
     const channel = freshChannel();
     const ts = "1700000405.000100";
+    await streamNatively(channel);
     slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> q" });
     openrouter.reply({
       text: ["Streamed line.\n", ...Array.from({ length: 12 }, (_, i) => `more ${i}\n`)],

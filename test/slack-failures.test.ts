@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { sendMention } from "./support/slack-requests.ts";
-import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
+import {
+  freshChannel,
+  settled,
+  slackThread,
+  slackWorld,
+  streamNatively,
+} from "./support/slack-world.ts";
 
 async function ask(
   scripted: Parameters<Awaited<ReturnType<typeof slackWorld>>["openrouter"]["reply"]>[0],
@@ -8,6 +14,7 @@ async function ask(
 ) {
   const world = await slackWorld(opts);
   const channel = freshChannel();
+  if (opts.nativeStreaming === "ok") await streamNatively(channel);
   const ts = "1700000100.000100";
   world.slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> q" });
   world.openrouter.reply(scripted);

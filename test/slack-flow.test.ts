@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { eventually } from "./fakes/network.ts";
 import { FAKE_SLACK_URL } from "./fakes/slack-api.ts";
 import { eventEnvelope, mentionEvent, messageEvent, sendSlack } from "./support/slack-requests.ts";
-import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
+import {
+  freshChannel,
+  settled,
+  slackThread,
+  slackWorld,
+  streamNatively,
+} from "./support/slack-world.ts";
 
 describe("Slack: answering", () => {
   it("answers a mention in the thread of that message, with sources and cost", async () => {
@@ -294,6 +300,7 @@ describe("Slack: long answers and streaming", () => {
     const { slack, openrouter } = await slackWorld({ nativeStreaming: "ok" });
     const channel = freshChannel();
     const ts = "1700000009.000100";
+    await streamNatively(channel);
     slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> stream" });
     openrouter.reply({ text: ["Line one\n", "Line two\n", "Line three"], usage: { cost: 0.02 } });
     await sendSlack(eventEnvelope(mentionEvent(channel, ts, "stream")));
@@ -306,13 +313,39 @@ describe("Slack: long answers and streaming", () => {
     expect(streamed.map((m) => m.text).join("")).toContain("Line one\nLine two\nLine three");
   });
 
+  it("streaming=auto (the default) streams natively in a DM and posts and edits in a channel thread", async () => {
+    const { slack, openrouter } = await slackWorld({ nativeStreaming: "ok" });
+    const channel = freshChannel();
+    const dm = `D${freshChannel().slice(1)}`;
+    const ts = "1700000011.000100";
+    slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> in a channel" });
+    slack.seedMessage(dm, { ts, user: "U0ANA", text: "in a DM" });
+    openrouter.reply({ keepalives: 2, delayMs: 200, text: ["Channel answer."] });
+    await sendSlack(eventEnvelope(mentionEvent(channel, ts, "in a channel")));
+    await settled(slackThread(channel, ts));
+    expect(slack.callsTo("chat.startStream")).toHaveLength(0);
+    expect(slack.thread(channel, ts).at(-1)!.text).toContain("Channel answer.");
+
+    openrouter.reply({ keepalives: 2, delayMs: 200, text: ["DM answer."] });
+    await sendSlack(eventEnvelope(messageEvent(dm, ts, "in a DM", { channel_type: "im" })));
+    await settled(slackThread(dm, ts));
+    expect(slack.callsTo("chat.startStream").length).toBeGreaterThanOrEqual(1);
+    expect(
+      slack
+        .thread(dm, ts)
+        .map((m) => m.text)
+        .join(""),
+    ).toContain("DM answer.");
+  });
+
   it("honours Retry-After when Slack rate-limits an update, and still shows the whole answer", async () => {
     const { slack, openrouter, network } = await slackWorld();
     const channel = freshChannel();
     const ts = "1700000010.000100";
     slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> rl" });
     slack.rateLimitNext("chat.update", 1, 1);
-    openrouter.reply({ text: ["Rate limited but complete."] });
+    // Slow enough that the progress message is up before the text comes, which then edits it.
+    openrouter.reply({ keepalives: 2, delayMs: 400, text: ["Rate limited but complete."] });
     await sendSlack(eventEnvelope(mentionEvent(channel, ts, "rl")));
     await settled(slackThread(channel, ts));
     expect(slack.thread(channel, ts).at(-1)!.text).toContain("Rate limited but complete.");

@@ -74,8 +74,17 @@ export function tamper(body: string): string {
   return body.slice(0, at) + (c === "1" ? "2" : "1") + body.slice(at + 1);
 }
 
-/** Time passes only when someone sleeps: the writer's cadence costs no real time. */
-function virtualClock() {
+/**
+ * Time passes only when someone sleeps: the writer's cadence and the shared limiter's waits
+ * cost no real time. The harness hands the same clock to its fake, whose rate limits then
+ * count in the same time the writer paces itself in.
+ */
+export interface ContractClock {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+function virtualClock(): ContractClock {
   let t = 1_800_000_000_000;
   return {
     now: () => t,
@@ -125,13 +134,21 @@ const HOSTILE = [
 
 export function adapterContract<Payload>(
   name: string,
-  makeHarness: () => Promise<ContractHarness<Payload>>,
+  makeHarness: (clock: ContractClock) => Promise<ContractHarness<Payload>>,
 ): void {
   describe(name, () => {
     let h: ContractHarness<Payload>;
+    let clock: ContractClock;
     beforeEach(async () => {
-      h = await makeHarness();
+      clock = virtualClock();
+      h = await makeHarness(clock);
     });
+
+    /** A post as the core makes it: after a slot in the shared limits. */
+    async function post(question: Question, text: string): Promise<SentMessage> {
+      await h.adapter.pace?.(question, "post");
+      return h.adapter.post(question, text);
+    }
 
     /** The question a fresh mention asks, parsed from its first delivery. */
     async function ask(text: string): Promise<Question> {
@@ -142,7 +159,7 @@ export function adapterContract<Payload>(
     }
 
     async function write(question: Question, answer: string, status = STATUS): Promise<void> {
-      const writer = new ReplyWriter({ adapter: h.adapter, question, ...virtualClock() });
+      const writer = new ReplyWriter({ adapter: h.adapter, question, ...clock });
       writer.update("", status);
       const step = Math.ceil(answer.length / 9);
       for (let at = step; at < answer.length; at += step) {
@@ -177,7 +194,7 @@ export function adapterContract<Payload>(
     describe("parsing", () => {
       it("ignores the platform's echo of the bot's own answer", async () => {
         const question = await ask("what is QUIC?");
-        const sent = await h.adapter.post(question, h.adapter.render("QUIC is a transport."));
+        const sent = await post(question, h.adapter.render("QUIC is a transport."));
         expect(await h.parse(await h.ownEcho(question, sent))).toBeNull();
       });
 
@@ -199,7 +216,7 @@ export function adapterContract<Payload>(
     describe("threads", () => {
       it("posts the answer into the conversation the question came from", async () => {
         const question = await ask("what is QUIC?");
-        await h.adapter.post(question, h.adapter.render("QUIC is a transport over UDP."));
+        await post(question, h.adapter.render("QUIC is a transport over UDP."));
         const visible = h.visibleMessages(question.thread);
         expect(visible[0]).toMatchObject({ fromBot: false, text: expect.stringContaining("QUIC") });
         expect(visible.at(-1)).toEqual({ fromBot: true, text: "QUIC is a transport over UDP." });
@@ -209,8 +226,8 @@ export function adapterContract<Payload>(
         const first = await ask("what is QUIC?");
         const second = await ask("what is HTTP/3?");
         expect(conversationName(second.thread)).not.toBe(conversationName(first.thread));
-        await h.adapter.post(first, "answer one");
-        await h.adapter.post(second, "answer two");
+        await post(first, "answer one");
+        await post(second, "answer two");
         const bot = (t: ThreadRef) =>
           h
             .visibleMessages(t)
@@ -222,7 +239,7 @@ export function adapterContract<Payload>(
 
       it("maps a reply to the bot's answer onto the same conversation", async () => {
         const question = await ask("what is QUIC?");
-        const sent = await h.adapter.post(question, "QUIC is a transport.");
+        const sent = await post(question, "QUIC is a transport.");
         await h.adapter.rememberAnswer?.(question, sent);
         const followUp = await h.parse(await h.reply(question, sent, "and HTTP/3?"));
         expect(followUp?.text).toBe("and HTTP/3?");

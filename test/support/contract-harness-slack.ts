@@ -7,8 +7,14 @@ import { parseSlackRequest, slackEventToQuestion } from "../../adapters/slack/pa
 import { createSlackAdapter } from "../../adapters/slack/slack-adapter.ts";
 import { verifySlackRequest } from "../../adapters/slack/verify.ts";
 import type { Question, SentMessage } from "../../src/chat/types.ts";
+import { localRateLimiter } from "../../src/delivery/rate-limit.ts";
 import { FAKE_SLACK_URL, FakeSlack } from "../fakes/slack-api.ts";
-import { type ContractHarness, type SignedRequest, tamper } from "./adapter-contract.ts";
+import {
+  type ContractClock,
+  type ContractHarness,
+  type SignedRequest,
+  tamper,
+} from "./adapter-contract.ts";
 import { eventEnvelope, slackSignature } from "./slack-requests.ts";
 
 const SECRET = "contract-signing-secret-0123456789";
@@ -42,9 +48,14 @@ async function signed(
 
 /** `nativeStreaming` other than "ok" is a workspace without `chat.startStream`: post + edit. */
 export async function slackHarness(
+  clock: ContractClock,
   opts: { nativeStreaming?: FakeSlack["nativeStreaming"] } = {},
 ): Promise<ContractHarness<string>> {
-  const fake = new FakeSlack({ botUserId: BOT, nativeStreaming: opts.nativeStreaming ?? "ok" });
+  const fake = new FakeSlack({
+    botUserId: BOT,
+    nativeStreaming: opts.nativeStreaming ?? "ok",
+    now: clock.now,
+  });
   const api = new SlackApi({
     baseUrl: FAKE_SLACK_URL,
     token: fake.token,
@@ -54,7 +65,7 @@ export async function slackHarness(
   const nextTs = () => `1700000200.${String(++seq).padStart(6, "0")}`;
 
   return {
-    adapter: createSlackAdapter({ api, botUserId: BOT }),
+    adapter: createSlackAdapter({ api, botUserId: BOT, limiter: localRateLimiter(clock) }),
     // A `markdown` block holds 12,000 characters, cumulative per message.
     limit: 12_000,
     pingPatterns: [

@@ -4,6 +4,7 @@ import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import type { ThreadRef } from "../../src/chat/types.ts";
 import { clearModelCatalogCache } from "../../src/openrouter/model-catalog.ts";
+import { SettingsStore } from "../../src/settings/settings-store.ts";
 import { installFakeNetwork } from "../fakes/network.ts";
 import { FakeOpenRouter } from "../fakes/openrouter.ts";
 import { FakeSlack } from "../fakes/slack-api.ts";
@@ -30,4 +31,11 @@ export function freshChannel(): string {
 
 export function slackThread(channel: string, threadTs: string): ThreadRef {
   return { platform: "slack", workspaceId: "T0TEAM", channelId: channel, threadId: threadTs };
+}
+
+/** Sets the channel's `streaming` to `native`: channels default to post and edit (`auto`). */
+export async function streamNatively(channel: string): Promise<void> {
+  await new SettingsStore(env.SETTINGS, "openai/o4-mini-deep-research").update("slack", channel, {
+    streaming: "native",
+  });
 }
