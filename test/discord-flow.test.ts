@@ -78,6 +78,18 @@ describe("Discord /ask, end to end", () => {
     expect(world.discord.message(asked.original?.id ?? "")?.flags).toBe(4);
   });
 
+  it("fills @original when Discord registers the deferral 3 s after the response", async () => {
+    const world = await discordWorld();
+    world.openrouter.reply({ text: ["Worth the wait."] });
+    const asked = await ask(world, "slow deferral", { ackDelayMs: 3_000 });
+    await settled(asked.thread);
+    expect(botMessages(world).map((m) => m.id)).toEqual([asked.original?.id]);
+    expect(botMessages(world)[0]?.content).toContain("Worth the wait.");
+    const reads = world.discord.calls(`GET /webhooks/${APP_ID}/${asked.token}/messages/@original`);
+    expect(reads[0]?.status).toBe(404);
+    expect(world.discord.calls(`POST /channels/${world.channelId}/messages`)).toEqual([]);
+  });
+
   it("continues a 9,000-character answer in followups of at most 2,000 characters, fences balanced", async () => {
     const world = await discordWorld();
     const paragraph = (i: number) =>

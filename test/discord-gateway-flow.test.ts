@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { findConversationInKv } from "../adapters/discord/answer-memory.ts";
-import type { DiscordGatewayObject } from "../adapters/discord/gateway-object.ts";
+import { DiscordGatewayObject } from "../adapters/discord/gateway-object.ts";
 import { messageCreateToQuestion } from "../adapters/discord/parse-message.ts";
 import type { ThreadRef } from "../src/chat/types.ts";
 import { submitQuestion } from "../src/conversation/submit.ts";
@@ -278,6 +278,30 @@ describe("Discord over the Gateway, end to end", () => {
     expect(world.openrouter.chatBodies).toHaveLength(1);
     expect(botMessages(world)).toHaveLength(1);
     expect(botMessages(world)[0]?.content).toContain("Only once.");
+  });
+
+  it("answers a mention once when its first hand-off fails (the outbox retries it), also after a RESUME replay", async () => {
+    const world = await discordWorld();
+    const gateway = await connected();
+    const seam = DiscordGatewayObject.prototype as unknown as {
+      submit(q: unknown): Promise<unknown>;
+    };
+    const submit = vi.spyOn(seam, "submit").mockRejectedValueOnce(new Error("object overloaded"));
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    world.openrouter.reply({ text: ["Delivered on the second try."] });
+    const { seq, thread } = await mentionOverGateway(world, "are you there?");
+    await settled(thread);
+    expect(submit).toHaveBeenCalledTimes(2);
+    expect(botMessages(world).map((m) => m.content)).toEqual([
+      expect.stringContaining("Delivered on the second try."),
+    ]);
+
+    world.gateway.replayFrom = seq - 1;
+    await world.gateway.close(4000);
+    await eventually(async () => (await gateway.status()).seq === seq + 1);
+    await pause(300);
+    expect(world.openrouter.chatBodies).toHaveLength(1);
+    expect(botMessages(world)).toHaveLength(1);
   });
 
   it("answers once when the same MESSAGE_CREATE reaches its conversation twice at the same time", async () => {

@@ -19,9 +19,13 @@ const bob = {
 
 let fake: FakeDiscord;
 let adapter: ChatAdapter;
+/** The fake's clock: each seeded message is posted when the test says. */
+let clock: number;
+const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 
 beforeEach(() => {
-  fake = new FakeDiscord();
+  clock = T0;
+  fake = new FakeDiscord({ now: () => clock });
   fake.addChannel({ id: CHANNEL_ID, guild_id: GUILD_ID });
   const api = new DiscordApi({
     baseUrl: FAKE_DISCORD_URL,
@@ -65,10 +69,15 @@ describe("Discord history", () => {
         { content_type: "image/png", url: "https://cdn.discordapp.com/attachments/1/2/chart.png" },
       ],
     });
+    clock += 1_000;
     fake.seedMessage(CHANNEL_ID, { content: "unrelated chatter", author: bob });
+    clock += 60_000;
     const b = fake.seedMessage(CHANNEL_ID, { author: bot, content: "Answer one", replyTo: a.id });
+    clock += 3_600_000;
     const c = fake.seedMessage(CHANNEL_ID, { author: bob, content: "why?", replyTo: b.id });
+    clock += 1;
     const d = fake.seedMessage(CHANNEL_ID, { author: bot, content: "Because.", replyTo: c.id });
+    clock += 86_400_000;
     const q = fake.seedMessage(CHANNEL_ID, { content: "thanks, and then?", replyTo: d.id });
 
     const history = await adapter.fetchHistory(questionFor(q.id, CHANNEL_ID));
@@ -80,15 +89,35 @@ describe("Discord history", () => {
         fromBot: false,
         text: "@Quarry compare these",
         imageUrls: ["https://cdn.discordapp.com/attachments/1/2/chart.png"],
+        at: T0,
       },
-      { id: b.id, author: { id: bot.id, name: "Quarry" }, fromBot: true, text: "Answer one" },
-      { id: c.id, author: { id: bob.id, name: "Bob" }, fromBot: false, text: "why?" },
-      { id: d.id, author: { id: bot.id, name: "Quarry" }, fromBot: true, text: "Because." },
+      {
+        id: b.id,
+        author: { id: bot.id, name: "Quarry" },
+        fromBot: true,
+        text: "Answer one",
+        at: T0 + 61_000,
+      },
+      {
+        id: c.id,
+        author: { id: bob.id, name: "Bob" },
+        fromBot: false,
+        text: "why?",
+        at: T0 + 3_661_000,
+      },
+      {
+        id: d.id,
+        author: { id: bot.id, name: "Quarry" },
+        fromBot: true,
+        text: "Because.",
+        at: T0 + 3_661_001,
+      },
       {
         id: q.id,
         author: { id: alice.id, name: "Alice" },
         fromBot: false,
         text: "thanks, and then?",
+        at: T0 + 90_061_001,
       },
     ]);
     // Each fetched message carries its parent one level deep, so only every other hop costs a call.
@@ -177,6 +206,9 @@ describe("Discord history", () => {
       ["Quarry", true, "A research bot."],
       ["Bob", false, "Who runs it?"],
     ]);
+    // Every turn has its time; the asked question's is its interaction's snowflake.
+    const interactionAt = Number((3000000000000000007n >> 22n) + 1420070400000n);
+    expect(history.map((h) => h.at)).toEqual([interactionAt, T0, T0]);
   });
 
   it("remembers a thread conversation under the thread's id, so later messages there are follow-ups", async () => {

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { DiscordApi } from "../adapters/discord/api.ts";
 import {
   handleDiscordInteraction,
   type InteractionDeps,
@@ -8,7 +9,7 @@ import type { Question } from "../src/chat/types.ts";
 import type { DiscordConfig, Env } from "../src/config.ts";
 import type { SubmitResult } from "../src/conversation/conversation-object.ts";
 import { clearModelCatalogCache, MODELS_KV_KEY } from "../src/openrouter/model-catalog.ts";
-import { FAKE_DISCORD_URL } from "./fakes/discord-api.ts";
+import { FAKE_DISCORD_URL, FakeDiscord } from "./fakes/discord-api.ts";
 import { installFakeNetwork } from "./fakes/network.ts";
 import { catalogEntry, FakeOpenRouter, textModelEntry } from "./fakes/openrouter.ts";
 import { APP_ID, askInteraction, CHANNEL_ID, interaction } from "./support/discord-payloads.ts";
@@ -126,15 +127,30 @@ describe("POST /discord/interactions", () => {
       release = r;
     });
     const kept: Promise<unknown>[] = [];
+    const discord = new FakeDiscord({ applicationId: APP_ID });
+    let handedOver = false;
     const res = await send(askInteraction("slow object"), {
-      submit: () => pending,
+      submit: async () => {
+        const r = await pending;
+        handedOver = true;
+        return r;
+      },
       waitUntil: (p) => kept.push(p),
+      api: new DiscordApi({
+        baseUrl: FAKE_DISCORD_URL,
+        token: "bot-token",
+        applicationId: APP_ID,
+        fetch: async (input, init) => discord.handle(new Request(input, init)),
+      }),
     });
     // Answered while the submit is still pending: Discord's 3 s are not spent waiting for it.
     expect(await res.json()).toEqual({ type: 5 });
     expect(kept).toHaveLength(1);
     release({ status: "queued", position: 0 });
-    await expect(kept[0]).resolves.toMatchObject({ status: "queued" });
+    await kept[0];
+    expect(handedOver).toBe(true);
+    // Taken: the answer will fill @original, so nothing is sent to Discord here.
+    expect(discord.requests).toEqual([]);
   });
 
   it("tells the asker privately when the question could not be handed over", async () => {

@@ -1,7 +1,7 @@
 /**
  * A small Discord REST client: the calls Quarry makes, Discord's per-route rate limits
- * honoured, failures mapped onto `ChatApiError`. Every message it sends carries
- * `allowed_mentions: {parse: []}`, whatever the caller passed.
+ * honoured, a timeout on every call, failures mapped onto `ChatApiError` (api-errors.ts).
+ * Every message it sends carries `allowed_mentions: {parse: []}`, whatever the caller passed.
  * https://discord.com/developers/docs/topics/rate-limits
  */
 import type {
@@ -17,7 +17,8 @@ import type {
   RESTPutAPIApplicationCommandsJSONBody,
   RESTPutAPIApplicationCommandsResult,
 } from "discord-api-types/v10";
-import { ChatApiError, isRetryableStatus } from "../../src/errors.ts";
+import { ChatApiError } from "../../src/errors.ts";
+import { httpError, networkError, timeoutError } from "./api-errors.ts";
 import { NO_MENTIONS, RESPONSE } from "./constants.ts";
 
 export interface DiscordApiOptions {
@@ -29,19 +30,11 @@ export interface DiscordApiOptions {
   fetch?: typeof fetch;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Longest wait for one call's answer (default 20 s); past it the call fails as `timeout`. */
+  timeoutMs?: number;
 }
 
-/** Discord's error codes Quarry reacts to, as stable `ChatApiError` codes. */
-const ERROR_CODES: Record<number, string> = {
-  10003: "unknown_channel",
-  10008: "unknown_message",
-  10015: "interaction_expired", // Unknown Webhook
-  50027: "interaction_expired", // Invalid Webhook Token
-  50001: "missing_access",
-  50005: "not_author",
-  50013: "missing_permissions",
-  50035: "invalid_form_body",
-};
+const DEFAULT_TIMEOUT_MS = 20_000;
 
 /** Responses that carry message content (a deferral takes only `flags`). */
 const MESSAGE_RESPONSES: ReadonlySet<number> = new Set([
@@ -66,6 +59,7 @@ export class DiscordApi {
   private readonly fetchImpl?: typeof fetch;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly timeoutMs: number;
   /** Route → Discord's bucket hash, learnt from `X-RateLimit-Bucket`. */
   private readonly buckets = new Map<string, string>();
   /** Bucket (and major parameter) → epoch ms before which no call may go out. */
@@ -79,6 +73,7 @@ export class DiscordApi {
     this.fetchImpl = opts.fetch;
     this.now = opts.now ?? Date.now;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
   createMessage(channelId: string, body: RESTPostAPIChannelMessageJSONBody): Promise<APIMessage> {
@@ -204,33 +199,30 @@ export class DiscordApi {
     }
     // Resolved per call, so a spy installed on globalThis.fetch after construction still sees it.
     const doFetch = this.fetchImpl ?? globalThis.fetch;
+    // A hung connection must not hold an answer forever; the timer covers the body too.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     let res: Response;
+    let text = "";
     try {
-      res = await doFetch(`${this.baseUrl}${path}`, { method, headers, body });
-    } catch (cause) {
-      throw new ChatApiError("network", `Discord ${route} failed: ${String(cause)}`, {
-        retryable: true,
-        cause,
+      res = await doFetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body,
+        signal: controller.signal,
       });
+      if (res.status !== 204) text = await res.text();
+    } catch (cause) {
+      if (controller.signal.aborted) throw timeoutError(route, this.timeoutMs, cause);
+      throw networkError(route, cause);
+    } finally {
+      clearTimeout(timer);
     }
     this.record(route, path, res.headers);
     if (res.status === 204) return undefined as T;
-    const data = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+    const data = parseJson(text);
     if (res.status === 429) throw this.rateLimited(route, path, res, data);
-    if (!res.ok) {
-      const code = typeof data?.code === "number" ? data.code : undefined;
-      const message = typeof data?.message === "string" ? data.message : `HTTP ${res.status}`;
-      throw new ChatApiError(
-        (code !== undefined ? ERROR_CODES[code] : undefined) ??
-          (res.status === 401 ? "unauthorized" : "http_error"),
-        `Discord ${route}: ${message}${code ? ` (${code})` : ""}`,
-        {
-          status: res.status,
-          retryable: isRetryableStatus(res.status),
-          platformError: code !== undefined ? String(code) : undefined,
-        },
-      );
-    }
+    if (!res.ok) throw httpError(route, res.status, data);
     return data as T;
   }
 
@@ -265,6 +257,7 @@ export class DiscordApi {
     else this.blockedUntil.set(this.limitKey(route, path), this.now() + retryAfterMs);
     return new ChatApiError("rate_limited", `Discord ${route} is rate limited for ${seconds}s`, {
       status: 429,
+      kind: "rate_limited",
       retryable: true,
       retryAfterMs,
       platformError: global ? "global" : (res.headers.get("X-RateLimit-Scope") ?? "user"),
@@ -286,4 +279,12 @@ function routeOf(method: Method, path: string): string {
 function majorOf(path: string): string {
   const parts = path.split("?")[0]?.split("/") ?? [];
   return parts.slice(0, parts[1] === "webhooks" || parts[1] === "interactions" ? 4 : 3).join("/");
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }

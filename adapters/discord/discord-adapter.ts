@@ -4,17 +4,22 @@
  * continues as channel messages with the bot token; a Gateway question is answered
  * with replies, each chunk replying to the one before so the reply chain holds it all.
  */
-import type { APIMessage } from "discord-api-types/v10";
+import type { APIMessage, RESTPostAPIChannelMessageJSONBody } from "discord-api-types/v10";
 import type { ChatAdapter } from "../../src/chat/adapter.ts";
 import type { Question, SentMessage } from "../../src/chat/types.ts";
+import type { RateLimiter } from "../../src/delivery/rate-limit.ts";
 import { ChatApiError } from "../../src/errors.ts";
 import { rememberAsked, rememberConversation } from "./answer-memory.ts";
 import type { DiscordApi } from "./api.ts";
 import { FLAGS } from "./constants.ts";
+import { type Clock, isNotYet, mayBeUndeferred, whenDeferred } from "./deferral.ts";
 import { renderDiscord } from "./format.ts";
 import { fetchDiscordHistory } from "./history.ts";
+import { nonceFor } from "./nonce.ts";
+import { answerChannelOf, DISCORD_RATE_RULES, PACE_KEYS, paceScopeOf } from "./pacing.ts";
 
 export { findConversationInKv } from "./answer-memory.ts";
+export { DISCORD_RATE_RULES } from "./pacing.ts";
 
 /** Content limit for bot messages (the OpenAPI spec's 4,000 is for Nitro users). */
 const MAX_MESSAGE_CHARS = 2000;
@@ -22,13 +27,6 @@ const MAX_MESSAGE_CHARS = 2000;
 const EDIT_INTERVAL_MS = 1200;
 /** Stop using an interaction token a minute before its 15 minutes run out. */
 const TOKEN_MARGIN_MS = 60_000;
-/**
- * The conversation can reach the interaction webhook before Discord has the route's
- * deferral (type 5), and until then Discord answers 10015 Unknown Webhook. The route
- * answers within Discord's 3 s, so a 10015 this soon means "not yet", not "expired".
- */
-const ACK_GRACE_MS = 5_000;
-const ACK_RETRY_MS = 500;
 /** Errors meaning the bot token cannot edit this (webhook) message. */
 const CANNOT_EDIT = new Set([
   "not_author",
@@ -43,78 +41,126 @@ export interface DiscordAdapterOptions {
   botUserId: string;
   /** Remembers answers so replies continue their conversation. */
   kv?: KVNamespace;
+  /** Pacing all answers of a channel share (`pace`); without it `pace` is absent. */
+  limiter?: RateLimiter;
   now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
-  const { api, kv } = opts;
-  const now = opts.now ?? Date.now;
+  const { api, kv, limiter } = opts;
+  const clock: Clock = {
+    now: opts.now ?? Date.now,
+    sleep: opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+  };
   /** Threads already remembered in this isolate (KV takes one write per second per key). */
   const rememberedThreads = new Set<string>();
 
   const liveToken = (q: Question): string | undefined => {
     const token = q.delivery?.interactionToken;
     const expiresAt = Number(q.delivery?.interactionExpiresAt);
-    return q.trigger === "command" && token && expiresAt - TOKEN_MARGIN_MS > now()
+    return q.trigger === "command" && token && expiresAt - TOKEN_MARGIN_MS > clock.now()
       ? token
       : undefined;
   };
-  const channelOf = (q: Question, m?: SentMessage) =>
-    m?.meta?.channelId ?? q.delivery?.channelId ?? q.thread.channelId;
+  const channelOf = (q: Question, m?: SentMessage) => m?.meta?.channelId ?? answerChannelOf(q);
   const sent = (m: APIMessage, via: "webhook" | "channel", original = false): SentMessage => ({
     id: m.id,
     meta: { via, channelId: m.channel_id, ...(original ? { original: "1" } : {}) },
   });
+  /** Books a message write in the channel's allowance (the core paces the calls it makes; this, the adapter's own). */
+  const paceWrite = async (channelId: string) =>
+    limiter?.acquire(paceScopeOf(channelId), PACE_KEYS.messages, DISCORD_RATE_RULES.messages);
 
-  /** True when `@original` still shows the deferred "thinking…" state, i.e. nothing answered in it yet. */
-  async function originalIsFree(token: string, previous?: SentMessage): Promise<boolean> {
-    if (previous) return false;
-    const original = await api.getOriginal(token);
-    return ((original.flags ?? 0) & FLAGS.Loading) !== 0;
+  /**
+   * The answer's first part fills the deferred `@original` ("thinking…"); later parts are
+   * followups. Undefined when the token cannot carry it (dead, or the deferral never came).
+   */
+  async function postViaWebhook(
+    q: Question,
+    token: string,
+    text: string,
+    previous?: SentMessage,
+  ): Promise<SentMessage | undefined> {
+    // The deferral had no flags to give; links in the answer would unfurl without this.
+    const body = { content: text, flags: FLAGS.SuppressEmbeds };
+    const followup = async () => sent(await api.createFollowup(token, body), "webhook");
+    const first = async () => {
+      const original = await api.getOriginal(token);
+      if (((original.flags ?? 0) & FLAGS.Loading) === 0) return followup();
+      return sent(await api.editOriginal(token, body), "webhook", true);
+    };
+    try {
+      if (previous) return await followup();
+      // Until Discord has the route's deferral, a 404 here means "not yet": wait it out.
+      return mayBeUndeferred(q.receivedAt, clock.now())
+        ? await whenDeferred(first, clock)
+        : await first();
+    } catch (err) {
+      if (isNotYet(err)) return undefined;
+      throw err;
+    }
   }
 
+  /** A channel message; keyed posts carry a nonce Discord dedupes on, so a retry never shows twice. */
   async function postViaChannel(
     q: Question,
     text: string,
     previous?: SentMessage,
+    key?: string,
   ): Promise<SentMessage> {
     // Each chunk replies to the one before it (the first to the question), so the answer reads as one chain.
     const replyTo = previous?.id ?? q.delivery?.replyTo;
-    const m = await api.createMessage(channelOf(q), {
+    const channelId = channelOf(q, previous?.meta?.via === "channel" ? previous : undefined);
+    const body: RESTPostAPIChannelMessageJSONBody = {
       content: text,
       flags: FLAGS.SuppressEmbeds,
       ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
-    });
-    return sent(m, "channel");
+    };
+    return sent(await createKeyed(channelId, body, key), "channel");
   }
 
-  async function post(q: Question, text: string, previous?: SentMessage): Promise<SentMessage> {
-    const token = liveToken(q);
-    let message: SentMessage | undefined;
-    if (token) {
-      try {
-        if (await originalIsFree(token, previous)) {
-          // The deferral had no flags to give; links in the answer would unfurl without this.
-          const body = { content: text, flags: FLAGS.SuppressEmbeds };
-          message = sent(await api.editOriginal(token, body), "webhook", true);
-        } else
-          message = sent(
-            await api.createFollowup(token, { content: text, flags: FLAGS.SuppressEmbeds }),
-            "webhook",
-          );
-      } catch (err) {
-        if (!isCode(err, "interaction_expired")) throw err;
-        if (!previous && now() - q.receivedAt < ACK_GRACE_MS) {
-          throw new ChatApiError("interaction_pending", "Discord has not seen the deferral yet", {
-            status: 404,
-            retryable: true,
-            retryAfterMs: ACK_RETRY_MS,
-          });
-        }
-        // The token died early (or the interaction was deleted): carry on with the bot token.
-      }
+  async function createKeyed(
+    channelId: string,
+    body: RESTPostAPIChannelMessageJSONBody,
+    key?: string,
+  ): Promise<APIMessage> {
+    if (!key) return api.createMessage(channelId, body);
+    const create = async (k: string) =>
+      api.createMessage(channelId, { ...body, nonce: await nonceFor(k), enforce_nonce: true });
+    let m: APIMessage;
+    try {
+      m = await create(key);
+    } catch (err) {
+      // The message this nonce made was deleted since: Discord creates nothing for it again.
+      if (!(err instanceof ChatApiError && err.code === "unknown_message")) throw err;
+      await paceWrite(channelId);
+      m = await create(`${key}:again`);
     }
-    return message ?? (await postViaChannel(q, text, previous));
+    // A deduped create returns the message as the first attempt wrote it: bring it up to date.
+    if (body.content !== undefined && m.content !== body.content) {
+      await paceWrite(channelId);
+      m = await api.editMessage(channelId, m.id, { content: body.content });
+    }
+    return m;
+  }
+
+  async function post(
+    q: Question,
+    text: string,
+    previous?: SentMessage,
+    key?: string,
+  ): Promise<SentMessage> {
+    const token = liveToken(q);
+    // Once an answer moved to channel messages it stays there, so its chain holds together.
+    if (token && previous?.meta?.via !== "channel") {
+      const startedAt = clock.now();
+      const message = await postViaWebhook(q, token, text, previous);
+      if (message) return message;
+      // Waiting for the deferral took the slot the core booked: book a fresh one.
+      if (clock.now() - startedAt > 1000) await paceWrite(channelOf(q));
+    }
+    return postViaChannel(q, text, previous, key);
   }
 
   async function edit(
@@ -129,7 +175,8 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
         else await api.editFollowup(token, target.id, { content: text });
         return undefined;
       } catch (err) {
-        if (!isCode(err, "interaction_expired")) throw err;
+        if (!(err instanceof ChatApiError && err.code === "interaction_expired")) throw err;
+        await paceWrite(channelOf(q, target));
       }
     }
     try {
@@ -144,12 +191,19 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
         throw err;
       // Past the token, some webhook messages (e.g. where the bot cannot see the channel)
       // refuse bot-token edits: post the text anew, replying to the message it replaces.
-      // The core records the stand-in in place of `target`, so it is posted only once.
-      const created = await api.createMessage(channelOf(q, target), {
-        content: text,
-        flags: FLAGS.SuppressEmbeds,
-        message_reference: { message_id: target.id, fail_if_not_exists: false },
-      });
+      // The core records the stand-in in place of `target`, so it is posted only once; its
+      // nonce keeps a retried stand-in from showing twice.
+      const channelId = channelOf(q, target);
+      await paceWrite(channelId);
+      const created = await createKeyed(
+        channelId,
+        {
+          content: text,
+          flags: FLAGS.SuppressEmbeds,
+          message_reference: { message_id: target.id, fail_if_not_exists: false },
+        },
+        `stand-in:${target.id}`,
+      );
       const standIn = sent(created, "channel");
       await rememberAnswer(q, standIn);
       return standIn;
@@ -180,16 +234,28 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
     fetchHistory: (q) => fetchDiscordHistory({ api, botUserId: opts.botUserId, kv }, q),
     post,
     edit,
+    ...(limiter
+      ? {
+          // Every write of every answer lands in the question's channel (webhook messages too).
+          pace: (q: Question) =>
+            limiter.acquire(
+              paceScopeOf(answerChannelOf(q)),
+              PACE_KEYS.messages,
+              DISCORD_RATE_RULES.messages,
+            ),
+        }
+      : {}),
     render: renderDiscord,
     // Typing lasts about 10 s and cannot be cancelled: the core renews it while it waits,
-    // and an empty status ("done") sends nothing.
+    // and an empty status ("done") sends nothing. It is cosmetic: its own key, and a refusal is dropped.
     showWorking: async (q, status) => {
-      if (status) await api.triggerTyping(channelOf(q));
+      if (!status) return;
+      const channelId = answerChannelOf(q);
+      await limiter?.acquire(paceScopeOf(channelId), PACE_KEYS.typing, DISCORD_RATE_RULES.typing);
+      await api.triggerTyping(channelId).catch((err: unknown) => {
+        if (!(err instanceof ChatApiError && err.kind === "rate_limited")) throw err;
+      });
     },
     rememberAnswer,
   };
-}
-
-function isCode(err: unknown, code: string): boolean {
-  return err instanceof ChatApiError && err.code === code;
 }

@@ -13,6 +13,8 @@ export interface ForwardContext {
   threadParentOf?: (threadId: string) => Promise<string | undefined>;
   botRoleIn?: (guildId: string) => Promise<string | undefined>;
   submit(question: Question): Promise<unknown>;
+  /** When the Gateway delivered the message (a retry from the outbox hands it on later). */
+  receivedAt?: number;
 }
 
 /**
@@ -34,6 +36,7 @@ export class MessageForwarder {
         findConversation: (id) => findConversationInKv(ctx.kv, id),
         threadParentOf: ctx.threadParentOf,
         botRoleIn: ctx.botRoleIn,
+        now: ctx.receivedAt !== undefined ? () => ctx.receivedAt as number : undefined,
       });
       if (question) await ctx.submit(question);
     } catch (err) {
@@ -41,6 +44,11 @@ export class MessageForwarder {
       this.recent.delete(message.id);
       throw err;
     }
+  }
+
+  /** True for a message handed on (or found not to be a question) lately. */
+  knows(id: string): boolean {
+    return this.recent.has(id);
   }
 
   private remember(id: string): void {

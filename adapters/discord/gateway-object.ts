@@ -7,6 +7,7 @@ import { ChatApiError } from "../../src/errors.ts";
 import { DiscordApi } from "./api.ts";
 import { MessageForwarder } from "./gateway-forwarder.ts";
 import { identifiesLeft } from "./gateway-identify-budget.ts";
+import { GatewayOutbox } from "./gateway-outbox.ts";
 import {
   type GatewayAction,
   type GatewayPayload,
@@ -16,7 +17,7 @@ import {
   type Phase,
 } from "./gateway-protocol.ts";
 import { fingerprintOf, GatewayStore } from "./gateway-store.ts";
-import { botRoleLookup, threadParentLookup } from "./parse-message.ts";
+import { botRoleLookup, mayAskBot, threadParentLookup } from "./parse-message.ts";
 
 /**
  * A fatal close (bad token, disallowed intents) is tried again this much later: often
@@ -53,6 +54,7 @@ const KEEPALIVE_MS = 30_000;
 export class DiscordGatewayObject extends DurableObject<Env> {
   private readonly store = new GatewayStore(this.ctx.storage);
   private readonly forwarder = new MessageForwarder();
+  private readonly outbox = new GatewayOutbox(this.ctx.storage, (at) => this.store.wakeBy(at));
   private socket?: WebSocket;
   private protocol?: GatewayProtocol;
   private fingerprint?: string;
@@ -124,6 +126,8 @@ export class DiscordGatewayObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     await this.ensureConnected();
     if (this.socket && this.protocol) this.run(this.protocol.handle({ type: "watchdog" }));
+    const config = this.config();
+    if (!isOff(config)) await this.outbox.retryDue(this.deliverer(config));
   }
 
   /** Discord settings; a seam for tests. */
@@ -329,21 +333,33 @@ export class DiscordGatewayObject extends DurableObject<Env> {
     this.store.saveStop({ reason, code, retryAt, fingerprint: this.fingerprint ?? "" });
   }
 
+  /**
+   * A MESSAGE_CREATE that may be a question goes into the outbox in this same turn, so it is
+   * stored atomically with the `seq` saved just before: it counts as handled only once it is
+   * on disk, and leaves the outbox once its conversation object took it.
+   */
   private onDispatch(event: string, data: unknown): void {
     const config = this.config();
     if (event !== "MESSAGE_CREATE" || isOff(config)) return;
     const message = data as GatewayMessageCreateDispatchData;
+    if (!mayAskBot(message, config.applicationId)) return;
+    // A replay after RESUME of a message already handed on, or on its way.
+    if (this.forwarder.knows(message.id) || this.outbox.isBusy(message.id)) return;
+    const entry = this.outbox.hold(message, Date.now());
+    void this.outbox.attempt(entry, this.deliverer(config));
+  }
+
+  private deliverer(config: DiscordConfig) {
     const { threadParentOf, botRoleIn } = this.clients(config);
-    const ctx = {
-      botUserId: config.applicationId,
-      kv: this.env.SETTINGS,
-      threadParentOf,
-      botRoleIn,
-      submit: (question: Question) => this.submit(question),
-    };
-    this.forwarder.forward(message, ctx).catch((err: unknown) => {
-      console.error(`discord gateway: could not hand message ${message.id} on: ${String(err)}`);
-    });
+    return (message: GatewayMessageCreateDispatchData, receivedAt: number) =>
+      this.forwarder.forward(message, {
+        botUserId: config.applicationId,
+        kv: this.env.SETTINGS,
+        threadParentOf,
+        botRoleIn,
+        submit: (question: Question) => this.submit(question),
+        receivedAt,
+      });
   }
 }
 

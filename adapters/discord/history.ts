@@ -47,14 +47,22 @@ export async function fetchDiscordHistory(
     const q = fromBot && deps.kv ? await findAsked(deps.kv, m.id) : undefined;
     if (q && !asked.has(q.id)) {
       asked.add(q.id);
-      entries.push({ id: q.id, author: q.user, fromBot: false, text: q.text });
+      // The asked id is the interaction's (a snowflake at its end); the answer came just after.
+      const at = timeOfId(q.id.split(":").at(-1) ?? "") ?? timeOfId(m.id);
+      entries.push({ id: q.id, author: q.user, fromBot: false, text: q.text, at });
     }
     const entry = toEntry(m, fromBot);
     if (entry.text || entry.imageUrls) entries.push(entry);
   }
   const questionId = question.messageId ?? question.id;
   if (entries.at(-1)?.id !== questionId) {
-    entries.push({ id: questionId, author: question.user, fromBot: false, text: question.text });
+    entries.push({
+      id: questionId,
+      author: question.user,
+      fromBot: false,
+      text: question.text,
+      at: timeOfId(question.messageId ?? "") ?? question.receivedAt,
+    });
   }
   return entries;
 }
@@ -69,6 +77,7 @@ function toEntry(m: APIMessage, fromBot: boolean): HistoryEntry {
     fromBot,
     text: discordTextToPlain(m.content, m.mentions).trim(),
     ...(imageUrls.length ? { imageUrls } : {}),
+    at: timeOfId(m.id),
   };
 }
 
@@ -132,6 +141,12 @@ async function getOrUndefined(
 /** The id right after `id`: `before` it includes `id` itself. */
 function successor(id: string): string {
   return (BigInt(id) + 1n).toString();
+}
+
+/** Epoch ms a snowflake was made (its top 42 bits), or undefined for anything else. */
+export function timeOfId(id: string): number | undefined {
+  if (!/^\d{15,20}$/.test(id)) return undefined;
+  return Number((BigInt(id) >> 22n) + DISCORD_EPOCH);
 }
 
 /** The smallest snowflake of this epoch millisecond. */

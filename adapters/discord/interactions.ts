@@ -17,7 +17,9 @@ import { QuarryError } from "../../src/errors.ts";
 import { createModelCatalog } from "../../src/openrouter/model-catalog.ts";
 import type { ModelCatalog } from "../../src/openrouter/types.ts";
 import { runSettingsCommand } from "../../src/settings/settings-command.ts";
+import { DiscordApi } from "./api.ts";
 import { FLAGS, NO_MENTIONS, RESPONSE } from "./constants.ts";
+import { whenDeferred } from "./deferral.ts";
 import { renderDiscord } from "./format.ts";
 import { parseInteraction } from "./parse-interaction.ts";
 import { verifyDiscordRequest } from "./verify.ts";
@@ -38,7 +40,10 @@ export interface InteractionDeps {
   settings?: typeof runSettingsCommand;
   /** Defaults to the OpenRouter catalog cached in `env.SETTINGS`. */
   catalog?: ModelCatalog;
+  /** Defaults to a client of `config.apiUrl`; used when a late hand-over must fix up `@original`. */
+  api?: DiscordApi;
   now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export async function handleDiscordInteraction(deps: InteractionDeps): Promise<Response> {
@@ -95,6 +100,8 @@ export async function handleDiscordInteraction(deps: InteractionDeps): Promise<R
  * anyway: Discord drops interactions not answered within 3 s, and a cold object is slower.
  */
 const SUBMIT_WAIT_MS = 2_000;
+const NOT_TAKEN = "Sorry, I could not take that question just now. Please try again in a moment.";
+const NOT_HERE = "I am not taking questions here right now.";
 
 async function ask(deps: InteractionDeps, question: Question): Promise<Response> {
   let result: SubmitResult | "slow";
@@ -107,27 +114,61 @@ async function ask(deps: InteractionDeps, question: Question): Promise<Response>
     result = await Promise.race([submitting, slow]);
   } catch (err) {
     console.error("discord /ask: submit failed", err);
-    return message(
-      "Sorry, I could not take that question just now. Please try again in a moment.",
-      { ephemeral: true },
-    );
+    return message(NOT_TAKEN, { ephemeral: true });
   } finally {
     clearTimeout(timer);
   }
   if (result === "slow") {
     // Still on its way: defer now and let the submit finish after the response.
-    deps.waitUntil(
-      submitting.catch((err) => console.error("discord /ask: late submit failed", err)),
-    );
+    deps.waitUntil(lateSubmit(deps, question, submitting));
     return json({ type: RESPONSE.DeferredChannelMessageWithSource });
   }
   if (result.status === "duplicate")
     return message("I am already on that question.", { ephemeral: true });
-  if (result.status === "ignored")
-    return message("I am not taking questions here right now.", { ephemeral: true });
+  if (result.status === "ignored") return message(NOT_HERE, { ephemeral: true });
   // Deferred: Discord shows "thinking…" until the answer edits `@original` (a deferral
   // takes only `flags`; the edits that fill it carry `allowed_mentions`).
   return json({ type: RESPONSE.DeferredChannelMessageWithSource });
+}
+
+/**
+ * The hand-over of a question already deferred: if it fails (or the question is not taken
+ * here), nothing will ever answer, so `@original` is edited from "thinking…" into saying so
+ * (waiting, as the answer would, until Discord has the deferral this response carries).
+ */
+async function lateSubmit(
+  deps: InteractionDeps,
+  question: Question,
+  submitting: Promise<SubmitResult>,
+): Promise<void> {
+  let text: string | undefined;
+  try {
+    const result = await submitting;
+    if (result.status === "ignored") text = NOT_HERE;
+  } catch (err) {
+    console.error("discord /ask: late submit failed", err);
+    text = NOT_TAKEN;
+  }
+  const token = question.delivery?.interactionToken;
+  if (!text || !token) return;
+  const api =
+    deps.api ??
+    new DiscordApi({
+      baseUrl: deps.config.apiUrl,
+      token: deps.config.botToken,
+      applicationId: deps.config.applicationId,
+    });
+  const clock = {
+    now: deps.now ?? Date.now,
+    sleep: deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+  };
+  try {
+    // Polled with reads: refused edits would spend the channel's message allowance.
+    await whenDeferred(() => api.getOriginal(token), clock);
+    await api.editOriginal(token, { content: `⚠️ ${text}` });
+  } catch (err) {
+    console.error("discord /ask: could not say the question was not taken", err);
+  }
 }
 
 async function modelChoices(

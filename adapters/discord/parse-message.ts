@@ -24,6 +24,25 @@ export interface MessageContext {
   now?: () => number;
 }
 
+/**
+ * False only for a message `messageCreateToQuestion` is sure to skip, decided without any
+ * lookup: the bot's own or another bot's, a system message, or a plain message in a plain
+ * channel that neither mentions the bot (or a role) nor replies to anything. The Gateway
+ * object stores only messages that pass, so the busy rest of a server costs no writes.
+ */
+export function mayAskBot(msg: GatewayMessageCreateDispatchData, botUserId: string): boolean {
+  if (msg.author.bot || msg.author.id === botUserId || msg.webhook_id) return false;
+  if (msg.type !== MESSAGE_TYPE.Default && msg.type !== MESSAGE_TYPE.Reply) return false;
+  const maybeThread = msg.channel_type === undefined || THREAD_CHANNEL_TYPES.has(msg.channel_type);
+  return (
+    !msg.guild_id ||
+    maybeThread ||
+    !!msg.message_reference ||
+    !!msg.mention_roles?.length ||
+    mentionsBot(msg, botUserId)
+  );
+}
+
 /** The question a message asks, or null when it is not for the bot. */
 export async function messageCreateToQuestion(
   msg: GatewayMessageCreateDispatchData,

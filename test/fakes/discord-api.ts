@@ -1,193 +1,134 @@
 /**
- * An in-process Discord REST API at `https://discord.test/api/v10`: keeps channels and
- * messages (snowflake-like, increasing ids), the interaction webhooks (`@original` and
- * followups, expiring on demand), answers with Discord's real shapes and errors (50035 for
- * content over 2,000 characters, 10015 for a dead interaction token, 429 with
- * `retry_after`), puts `X-RateLimit-*` headers on every response, and records every request.
+ * An in-process Discord REST API at `https://discord.test/api/v10`, at least as strict as
+ * the real one: keeps channels and messages (snowflake-like, increasing ids), the
+ * interaction webhooks (`@original` only once the deferral has reached Discord, followups,
+ * expiry), answers with Discord's real shapes and errors (50035 for content over 2,000
+ * characters, 10008 for a deleted message, 10015 for a dead token, 50001/50013 without
+ * access, 50083 in an archived thread), always enforces 5 message writes per 5 s per
+ * channel (429 with `retry_after`), puts truthful `X-RateLimit-*` headers on every response,
+ * dedupes creates by `nonce` with `enforce_nonce`, can hang or lose a response, and records
+ * every request. Its clock is injectable, so a test can run minutes of Discord time at once.
  */
-import type {
-  APIAttachment,
-  APIMessage,
-  APIMessageReference,
-  APIRole,
-  APIUser,
-} from "discord-api-types/v10";
-
+import type { APIMessage } from "discord-api-types/v10";
+import { FakeInteractions, type PendingCode } from "./discord-interactions.ts";
 import {
+  MESSAGE_WRITES,
+  OTHER_ROUTES,
+  ScriptedFaults,
+  ScriptedLimits,
+  SlidingWindows,
+  untilAborted,
+  type WindowRule,
+} from "./discord-limits.ts";
+import { type DiscordRequest, DiscordStore } from "./discord-store.ts";
+import {
+  bucketOf,
   checkContent,
+  checkNonce,
   DiscordError,
   discordResponse,
   GATEWAY_BOT,
   type Json,
-  matches,
-  messageShape,
-  type NewMessage,
+  type RateHeaders,
   type RouteMatcher,
-  ScriptedLimits,
+  tooManyRequests,
   unknownReference,
 } from "./discord-wire.ts";
 
+export type { PendingCode } from "./discord-interactions.ts";
+export type { DiscordRequest, FakeChannel } from "./discord-store.ts";
 export type { RouteMatcher } from "./discord-wire.ts";
 
 export const FAKE_DISCORD_URL = "https://discord.test/api/v10";
 
-export interface DiscordRequest {
-  method: string;
-  /** Path after `/api/v10`, without the query. */
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string>;
-  body: unknown;
-  /** Epoch ms the request arrived. */
-  at: number;
-  /** The HTTP status the fake answered with. */
-  status?: number;
+export interface FakeDiscordOptions {
+  token?: string;
+  applicationId?: string;
+  /** The fake's clock (epoch ms): rate windows, nonce memory, deferrals and ids run on it. */
+  now?: () => number;
+  /**
+   * How long a `nonce` sent with `enforce_nonce` dedupes creates. Discord says "the past
+   * few minutes"; the fake keeps it short so nothing leans on a longer memory.
+   */
+  nonceWindowMs?: number;
 }
 
-export interface FakeChannel {
-  id: string;
-  type: number;
-  guild_id?: string;
-  parent_id?: string;
-  name?: string;
-}
+/** Message writes of every route that lands in one channel share this bucket. */
+const MESSAGES_BUCKET = bucketOf("POST /channels/:id/messages");
+const ACCESS_ERRORS = { 50001: "Missing Access", 50013: "Missing Permissions" } as const;
 
-interface Interaction {
-  channelId: string;
-  originalId: string;
-  expired: boolean;
-}
-
-const DISCORD_EPOCH = 1420070400000n;
-/** Who a seeded message is from unless the test says otherwise. */
-const DEFAULT_AUTHOR: APIUser = {
-  id: "2000000000000000001",
-  username: "alice",
-  global_name: "Alice",
-  discriminator: "0",
-  avatar: null,
-};
-
-export class FakeDiscord {
-  readonly requests: DiscordRequest[] = [];
-  readonly channels = new Map<string, FakeChannel>();
-  readonly messages = new Map<string, APIMessage[]>();
+export class FakeDiscord extends DiscordStore {
   readonly commands = new Map<string, Json[]>();
-  /** Each server's roles, as `GET /guilds/{id}/roles` lists them. */
-  readonly guildRoles = new Map<string, APIRole[]>();
   readonly token: string;
-  readonly applicationId: string;
-  readonly botUser: APIUser;
   /** Discord lets the bot token edit the app's non-ephemeral interaction messages; switch off to see the fallback. */
   botCanEditWebhookMessages = true;
-  private readonly interactions = new Map<string, Interaction>();
+  private readonly nonceWindowMs: number;
+  private readonly interactions: FakeInteractions;
   private readonly limits = new ScriptedLimits();
-  private lastId = 0n;
+  private readonly faults = new ScriptedFaults();
+  private readonly windows: SlidingWindows;
+  private readonly nonces = new Map<string, { messageId: string; at: number }>();
+  private readonly denied = new Map<string, keyof typeof ACCESS_ERRORS>();
+  private readonly archived = new Set<string>();
 
-  constructor(opts: { token?: string; applicationId?: string } = {}) {
+  constructor(opts: FakeDiscordOptions = {}) {
+    super(opts.applicationId ?? "1100000000000000001", opts.now ?? Date.now);
     this.token = opts.token ?? "bot-token";
-    this.applicationId = opts.applicationId ?? "1100000000000000001";
-    this.botUser = {
-      id: this.applicationId,
-      username: "Quarry",
-      global_name: null,
-      discriminator: "0",
-      avatar: null,
-      bot: true,
-    };
+    this.nonceWindowMs = opts.nonceWindowMs ?? 2 * 60_000;
+    this.windows = new SlidingWindows(this.now);
+    this.interactions = new FakeInteractions(
+      this.now,
+      (channelId) =>
+        this.store(channelId, {
+          author: this.botUser,
+          content: "",
+          type: 20,
+          flags: 128,
+          webhook: true,
+        }).id,
+    );
   }
 
-  /** A fresh snowflake: the current time in the high bits, always increasing. */
-  nextId(): string {
-    const timeBased = (BigInt(Date.now()) - DISCORD_EPOCH) << 22n;
-    this.lastId = timeBased > this.lastId ? timeBased : this.lastId + 1n;
-    return this.lastId.toString();
-  }
-
-  /** A server's roles; `botRole` adds the one Discord made for this bot when it joined. */
-  addGuild(guildId: string, opts: { botRoleId?: string; otherRoleIds?: string[] } = {}): void {
-    const role = (id: string, name: string, tags?: APIRole["tags"]): APIRole => ({
-      id,
-      name,
-      color: 0,
-      colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
-      hoist: false,
-      position: 1,
-      permissions: "0",
-      managed: !!tags,
-      mentionable: true,
-      flags: 0 as APIRole["flags"],
-      ...(tags ? { tags } : {}),
-    });
-    const roles = [role(guildId, "@everyone")];
-    if (opts.botRoleId)
-      roles.push(role(opts.botRoleId, this.botUser.username, { bot_id: this.applicationId }));
-    for (const id of opts.otherRoleIds ?? []) roles.push(role(id, `role-${id}`));
-    this.guildRoles.set(guildId, roles);
-  }
-
-  addChannel(channel: Partial<FakeChannel> & { id?: string }): FakeChannel {
-    const c: FakeChannel = { type: 0, ...channel, id: channel.id ?? this.nextId() };
-    this.channels.set(c.id, c);
-    if (!this.messages.has(c.id)) this.messages.set(c.id, []);
-    return c;
-  }
-
-  /** A message as if someone (a user by default) had sent it. */
-  seedMessage(
+  /**
+   * Discord sent this interaction and waits for the app's answer: until the deferral is
+   * registered (`openInteraction`, or by itself at `deferredAt` on the fake's clock),
+   * `@original` answers 404 with `code` (10008 Unknown Message, or 10015) and followups 10015.
+   */
+  pendInteraction(
+    token: string,
     channelId: string,
-    m: {
-      author?: APIUser;
-      content: string;
-      replyTo?: string;
-      attachments?: Partial<APIAttachment>[];
-      type?: number;
-      reference?: APIMessageReference;
-      mentions?: APIUser[];
-    },
-  ): APIMessage {
-    const author = m.author ?? DEFAULT_AUTHOR;
-    const reference =
-      m.reference ?? (m.replyTo ? { message_id: m.replyTo, channel_id: channelId } : undefined);
-    const msg = this.store(channelId, { author, content: m.content, reference, type: m.type });
-    msg.mentions = m.mentions ?? [];
-    msg.attachments = (m.attachments ?? []).map((a, i) => ({
-      id: `${msg.id}${i}`,
-      filename: "file",
-      size: 1,
-      url: "",
-      proxy_url: "",
-      ...a,
-    }));
-    return msg;
+    opts: { code?: PendingCode; deferredAt?: number } = {},
+  ): void {
+    this.interactions.pend(token, channelId, opts);
   }
 
-  /** An interaction answered with a deferral (type 5): `@original` shows "thinking…". */
+  /** Discord has registered the deferral (type 5): `@original` shows "thinking…". */
   openInteraction(token: string, channelId: string): APIMessage {
-    const original = this.store(channelId, {
-      author: this.botUser,
-      content: "",
-      type: 20,
-      flags: 128,
-      webhook: true,
-    });
-    this.interactions.set(token, {
-      channelId,
-      originalId: original.id,
-      expired: false,
-    });
-    return original;
+    return this.message(this.interactions.open(token, channelId)) as APIMessage;
   }
 
   /** The token's 15 minutes are over: webhook calls answer 10015 Unknown Webhook. */
   expireInteraction(token: string): void {
-    const i = this.interactions.get(token);
-    if (i) i.expired = true;
+    this.interactions.expire(token);
+  }
+
+  /** The bot lost access to the channel: its bot-token calls there answer 403 with `code`. */
+  revokeAccess(channelId: string, code: keyof typeof ACCESS_ERRORS = 50001): void {
+    this.denied.set(channelId, code);
+  }
+
+  restoreAccess(channelId: string): void {
+    this.denied.delete(channelId);
+  }
+
+  /** The thread is archived (and locked): messages there cannot be created or edited (50083). */
+  archiveThread(id: string): void {
+    this.archived.add(id);
   }
 
   /**
    * The next `times` requests matching `match` answer 429 with `retry_after`, once `skip`
-   * matching requests have gone through.
+   * matching requests have gone through (on top of the limits the fake always enforces).
    */
   rateLimitNext(match: RouteMatcher, times = 1, retryAfterSeconds = 0.25, skip = 0): void {
     this.limits.rateLimitNext(match, times, retryAfterSeconds, skip);
@@ -198,29 +139,17 @@ export class FakeDiscord {
     this.limits.exhaustNext(match, resetAfterSeconds);
   }
 
-  /** The channel's messages oldest first, as people see them. */
-  visible(
-    channelId: string,
-  ): { id: string; content: string; replyTo?: string; fromBot: boolean }[] {
-    return (this.messages.get(channelId) ?? []).map((m) => ({
-      id: m.id,
-      content: m.content,
-      replyTo: m.message_reference?.message_id,
-      fromBot: m.author.id === this.applicationId,
-    }));
+  /**
+   * The next `times` requests matching `match` get no answer until the client aborts (its
+   * `signal`); with `applied`, Discord carried the request out before going silent.
+   */
+  hangNext(match: RouteMatcher, times = 1, opts: { applied?: boolean } = {}): void {
+    this.faults.add(match, times, { kind: "hang", applied: opts.applied ?? false });
   }
 
-  message(id: string): APIMessage | undefined {
-    for (const list of this.messages.values()) {
-      const found = list.find((m) => m.id === id);
-      if (found) return found;
-    }
-    return undefined;
-  }
-
-  /** Requests whose `"METHOD /path"` matches. */
-  calls(match: RouteMatcher): DiscordRequest[] {
-    return this.requests.filter((r) => matches(match, `${r.method} ${r.path}`));
+  /** The next `times` requests matching `match` are carried out, but the client sees a network failure. */
+  loseResponseNext(match: RouteMatcher, times = 1): void {
+    this.faults.add(match, times, { kind: "lose", applied: true });
   }
 
   async handle(req: Request): Promise<Response> {
@@ -234,33 +163,72 @@ export class FakeDiscord {
       query: Object.fromEntries(url.searchParams),
       headers: Object.fromEntries(req.headers),
       body,
-      at: Date.now(),
+      at: this.now(),
     };
     this.requests.push(record);
-    const res = this.respond(req, url, path, body);
+    const fault = this.faults.take(`${req.method} ${path}`);
+    if (fault?.kind === "hang") {
+      if (fault.applied) this.respond(req.method, path, url.searchParams, body, req.headers);
+      return untilAborted(req.signal);
+    }
+    const res = this.respond(req.method, path, url.searchParams, body, req.headers);
     record.status = res.status;
+    if (res.status === 429) this.rateLimited.push(record);
+    if (fault?.kind === "lose") throw new TypeError("Network connection lost.");
     return res;
   }
 
-  private respond(req: Request, url: URL, path: string, body: unknown): Response {
-    const route = `${req.method} ${path}`;
-    const refusal = this.limits.refusal(route);
-    if (refusal) return refusal;
-    const resetAfter = this.limits.resetAfter(route);
+  /** Counts the request against its bucket (refusing it with 429 when full), then routes it. */
+  private respond(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: Json | undefined,
+    headers: Headers,
+  ): Response {
+    const route = `${method} ${path}`;
+    const { key, rule, bucket } = this.bucketOf(method, path);
+    const rate = (): RateHeaders => ({ bucket, now: this.now(), ...this.windows.state(key, rule) });
+    const scripted = this.limits.refusal(route);
+    if (scripted !== undefined) return tooManyRequests(rate(), scripted);
+    const wait = this.windows.waitFor(key, rule);
+    if (wait > 0) return tooManyRequests(rate(), wait);
+    // Counted whatever the outcome: Discord's limits count refused writes too.
+    this.windows.count(key, rule);
+    const exhausted = this.limits.resetAfter(route);
+    const limits =
+      exhausted === undefined ? rate() : { ...rate(), remaining: 0, resetAfter: exhausted };
     try {
-      const answer = this.route(
-        req.method,
-        path,
-        url.searchParams,
-        body as Json | undefined,
-        req.headers,
-      );
-      const status = answer === undefined ? 204 : 200;
-      return discordResponse(route, status, answer, resetAfter);
+      const answer = this.route(method, path, query, body, headers);
+      return discordResponse(answer === undefined ? 204 : 200, answer, limits);
     } catch (err) {
       if (!(err instanceof DiscordError)) throw err;
-      return discordResponse(route, err.status, err.body, resetAfter);
+      return discordResponse(err.status, err.body, limits);
     }
+  }
+
+  /**
+   * The bucket a request counts against: message creates and edits count per channel they
+   * land in (channel routes and interaction webhooks together), everything else per route
+   * and top-level resource.
+   */
+  private bucketOf(
+    method: string,
+    path: string,
+  ): { key: string; rule: WindowRule; bucket: string } {
+    const write = method === "POST" || method === "PATCH";
+    const channelWrite = path.match(/^\/channels\/(\d+)\/messages(?:\/\d+)?$/);
+    const hookWrite = path.match(/^\/webhooks\/\d+\/([^/]+)(?:\/messages\/[^/]+)?$/);
+    const channel = write
+      ? (channelWrite?.[1] ??
+        (hookWrite ? this.interactions.channelOf(hookWrite[1] as string) : undefined))
+      : undefined;
+    if (channel && this.channels.has(channel))
+      return { key: `messages ${channel}`, rule: MESSAGE_WRITES, bucket: MESSAGES_BUCKET };
+    const parts = path.split("/");
+    const major = parts.slice(0, parts[1] === "webhooks" || parts[1] === "interactions" ? 4 : 3);
+    const bucket = bucketOf(`${method} ${path}`);
+    return { key: `${bucket} ${major.join("/")}`, rule: OTHER_ROUTES, bucket };
   }
 
   private route(
@@ -276,7 +244,8 @@ export class FakeDiscord {
     const callback = path.match(/^\/interactions\/(\d+)\/([^/]+)\/callback$/);
     if (callback && method === "POST") {
       const token = callback[2] as string;
-      if (body?.type === 5 && !this.interactions.has(token)) this.openInteraction(token, "0");
+      if (body?.type === 5 && !this.interactions.isOpen(token))
+        this.openInteraction(token, this.interactions.channelOf(token) ?? "0");
       return undefined;
     }
     if (headers.get("Authorization") !== `Bot ${this.token}`) {
@@ -313,26 +282,12 @@ export class FakeDiscord {
     body?: Json,
   ): unknown {
     if (!this.channels.has(channelId)) throw new DiscordError(404, 10003, "Unknown Channel");
+    const denied = this.denied.get(channelId);
+    if (denied) throw new DiscordError(403, denied, ACCESS_ERRORS[denied]);
     if (rest === "" && method === "GET") return this.channels.get(channelId);
     if (rest === "/typing" && method === "POST") return undefined;
     const list = this.messages.get(channelId) ?? [];
-    if (rest === "/messages" && method === "POST") {
-      const content = checkContent(body);
-      const ref = body?.message_reference as
-        | { message_id?: string; fail_if_not_exists?: boolean }
-        | undefined;
-      const target = ref?.message_id ? list.find((x) => x.id === ref.message_id) : undefined;
-      if (ref?.message_id && !target && ref.fail_if_not_exists !== false) {
-        throw unknownReference();
-      }
-      const reference = target ? { message_id: target.id, channel_id: channelId } : undefined;
-      return this.store(channelId, {
-        author: this.botUser,
-        content,
-        reference,
-        flags: body?.flags as number | undefined,
-      });
-    }
+    if (rest === "/messages" && method === "POST") return this.create(channelId, body);
     if (rest === "/messages" && method === "GET") {
       const before = query.get("before");
       const limit = Math.min(100, Number(query.get("limit") ?? 50));
@@ -351,9 +306,52 @@ export class FakeDiscord {
       if (!byApp || (msg.webhook_id && !this.botCanEditWebhookMessages)) {
         throw new DiscordError(403, 50005, "Cannot edit a message authored by another user");
       }
+      this.writable(channelId);
       return this.edit(msg, body);
     }
+    if (msg && method === "DELETE") {
+      // Without Manage Messages the bot may delete only its own messages.
+      if (msg.author.id !== this.applicationId)
+        throw new DiscordError(403, 50013, "Missing Permissions");
+      this.deleteMessage(msg.id);
+      return undefined;
+    }
     throw new DiscordError(405, 0, "405: Method Not Allowed");
+  }
+
+  /**
+   * `POST /channels/{id}/messages`. With `nonce` and `enforce_nonce: true`, a create whose
+   * nonce the bot used in the last few minutes returns that message instead of a new one;
+   * if that message was deleted meanwhile, Discord answers 10008 and creates nothing.
+   * https://github.com/discord/discord-api-docs/pull/6647
+   */
+  private create(channelId: string, body?: Json): APIMessage {
+    this.writable(channelId);
+    const content = checkContent(body);
+    const nonce = checkNonce(body);
+    const enforce = nonce !== undefined && body?.enforce_nonce === true;
+    const seen = enforce ? this.nonces.get(nonce) : undefined;
+    if (seen && seen.at > this.now() - this.nonceWindowMs) {
+      const earlier = this.message(seen.messageId);
+      if (!earlier) throw new DiscordError(404, 10008, "Unknown Message");
+      return { ...this.withReference(earlier), nonce };
+    }
+    const list = this.messages.get(channelId) ?? [];
+    const ref = body?.message_reference as
+      | { message_id?: string; fail_if_not_exists?: boolean }
+      | undefined;
+    const target = ref?.message_id ? list.find((x) => x.id === ref.message_id) : undefined;
+    if (ref?.message_id && !target && ref.fail_if_not_exists !== false) throw unknownReference();
+    const reference = target ? { message_id: target.id, channel_id: channelId } : undefined;
+    const msg = this.store(channelId, {
+      author: this.botUser,
+      content,
+      reference,
+      flags: body?.flags as number | undefined,
+    });
+    if (enforce) this.nonces.set(nonce, { messageId: msg.id, at: this.now() });
+    // The nonce comes back in the create's answer (and the Gateway event), never in later reads.
+    return nonce === undefined ? msg : { ...msg, nonce };
   }
 
   private webhook(
@@ -363,10 +361,10 @@ export class FakeDiscord {
     messageId: string | undefined,
     body?: Json,
   ): unknown {
-    const i = this.interactions.get(token);
-    if (appId !== this.applicationId || !i || i.expired)
-      throw new DiscordError(404, 10015, "Unknown Webhook");
+    if (appId !== this.applicationId) throw new DiscordError(404, 10015, "Unknown Webhook");
+    const i = this.interactions.reach(token, messageId);
     if (!messageId && method === "POST") {
+      this.writable(i.channelId);
       const content = checkContent(body);
       return this.store(i.channelId, {
         author: this.botUser,
@@ -380,35 +378,19 @@ export class FakeDiscord {
     const msg = (this.messages.get(i.channelId) ?? []).find((x) => x.id === id && x.webhook_id);
     if (!msg) throw new DiscordError(404, 10008, "Unknown Message");
     if (method === "GET") return msg;
-    if (method === "PATCH") return this.edit(msg, body);
+    if (method === "PATCH") {
+      this.writable(i.channelId);
+      return this.edit(msg, body);
+    }
+    if (method === "DELETE") {
+      this.deleteMessage(msg.id);
+      return undefined;
+    }
     throw new DiscordError(405, 0, "405: Method Not Allowed");
   }
 
-  private edit(msg: APIMessage, body?: Json): APIMessage {
-    if (body?.content !== undefined) msg.content = checkContent(body);
-    // Editing a deferred response replaces its "thinking…" state.
-    msg.flags = ((msg.flags ?? 0) & ~128) | ((body?.flags as number | undefined) ?? 0);
-    msg.edited_timestamp = new Date().toISOString();
-    return msg;
-  }
-
-  /** As REST returns a message: the replied-to message as it reads now, one level deep. */
-  private withReference(msg: APIMessage): APIMessage {
-    const id = msg.message_reference?.message_id;
-    if (!id) return msg;
-    const target = this.message(id);
-    return {
-      ...msg,
-      referenced_message: target ? { ...target, referenced_message: undefined } : null,
-    };
-  }
-
-  private store(channelId: string, m: Omit<NewMessage, "id" | "channelId">): APIMessage {
-    const list = this.messages.get(channelId) ?? [];
-    this.messages.set(channelId, list);
-    const referenced = m.reference ? list.find((x) => x.id === m.reference?.message_id) : undefined;
-    const msg = messageShape({ ...m, id: this.nextId(), channelId }, referenced);
-    list.push(msg);
-    return msg;
+  /** Refuses writes into an archived thread. */
+  private writable(channelId: string): void {
+    if (this.archived.has(channelId)) throw new DiscordError(400, 50083, "Thread is archived");
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Discord's wire conventions for the fake REST API: its error bodies, its validation of
- * message content, the shape of a message, the `X-RateLimit-*` headers it puts on every
- * response, and the 429s a test scripts.
+ * message content, the shape of a message, and the `X-RateLimit-*` headers and 429s it
+ * answers with.
  * https://discord.com/developers/docs/topics/rate-limits#header-format
  */
 
@@ -74,25 +74,46 @@ export function checkContent(body?: Json): string {
   return content;
 }
 
-/**
- * A response with Discord's rate-limit headers: a bucket of 5 with 4 left, or, when
- * `resetAfter` is given, an exhausted bucket that resets after that many seconds.
- */
+/** Discord's check of `nonce`: a string of up to 25 characters, or an integer. */
+export function checkNonce(body?: Json): string | undefined {
+  const nonce = body?.nonce;
+  if (nonce === undefined || nonce === null) return undefined;
+  const text = String(nonce);
+  if ((typeof nonce !== "string" && !Number.isInteger(nonce)) || text.length > 25) {
+    throw new DiscordError(400, 50035, "Invalid Form Body", {
+      nonce: {
+        _errors: [{ code: "BASE_TYPE_MAX_LENGTH", message: "Must be 25 or fewer in length." }],
+      },
+    });
+  }
+  return text;
+}
+
+/** The `X-RateLimit-*` headers of a response: what the bucket it counted against says now. */
+export interface RateHeaders {
+  bucket: string;
+  limit: number;
+  remaining: number;
+  /** Seconds until a slot frees (the oldest counted request leaves the window). */
+  resetAfter: number;
+  /** Epoch ms now, on the fake's clock. */
+  now: number;
+}
+
+/** A response carrying Discord's rate-limit headers for the bucket it counted against. */
 export function discordResponse(
-  route: string,
   status: number,
   body: unknown,
-  resetAfter?: number,
+  rate: RateHeaders,
   extra: Record<string, string> = {},
 ): Response {
-  const after = resetAfter ?? 1;
   const headers = new Headers({
     ...extra,
-    "X-RateLimit-Limit": "5",
-    "X-RateLimit-Remaining": resetAfter === undefined ? "4" : "0",
-    "X-RateLimit-Reset": ((Date.now() + after * 1000) / 1000).toFixed(3),
-    "X-RateLimit-Reset-After": after.toFixed(3),
-    "X-RateLimit-Bucket": bucketOf(route),
+    "X-RateLimit-Limit": String(rate.limit),
+    "X-RateLimit-Remaining": String(rate.remaining),
+    "X-RateLimit-Reset": ((rate.now + rate.resetAfter * 1000) / 1000).toFixed(3),
+    "X-RateLimit-Reset-After": rate.resetAfter.toFixed(3),
+    "X-RateLimit-Bucket": rate.bucket,
   });
   if (status === 204) return new Response(null, { status, headers });
   headers.set("Content-Type", "application/json");
@@ -100,12 +121,16 @@ export function discordResponse(
 }
 
 /** Discord's 429: `retry_after` in seconds (a float) in the body, `Retry-After` rounded up. */
-export function tooManyRequests(route: string, retryAfter: number): Response {
-  const body = { message: "You are being rate limited.", retry_after: retryAfter, global: false };
-  return discordResponse(route, 429, body, retryAfter, {
-    "Retry-After": String(Math.ceil(retryAfter)),
-    "X-RateLimit-Scope": "user",
-  });
+export function tooManyRequests(rate: RateHeaders, retryAfter: number): Response {
+  // Rounded up, so a client that waits exactly this long is never early.
+  const seconds = Math.ceil(retryAfter * 1000) / 1000;
+  const body = { message: "You are being rate limited.", retry_after: seconds, global: false };
+  return discordResponse(
+    429,
+    body,
+    { ...rate, remaining: 0, resetAfter: Math.max(rate.resetAfter, seconds) },
+    { "Retry-After": String(Math.ceil(seconds)), "X-RateLimit-Scope": "user" },
+  );
 }
 
 /** What the fake needs to store a message. */
@@ -119,6 +144,8 @@ export interface NewMessage {
   flags?: number;
   /** Sent through the application's interaction webhook. */
   webhook?: boolean;
+  /** Epoch ms it was posted, on the fake's clock. */
+  at: number;
 }
 
 /** A message as Discord returns it; a reply carries the replied-to message one level deep. */
@@ -129,7 +156,7 @@ export function messageShape(m: NewMessage, referenced?: APIMessage): APIMessage
     channel_id: m.channelId,
     author: m.author,
     content: m.content,
-    timestamp: new Date().toISOString(),
+    timestamp: new Date(m.at).toISOString(),
     ...plainMessageFields(),
     type: m.type ?? (m.reference ? 19 : 0),
     flags: m.flags ?? 0,
@@ -139,45 +166,8 @@ export function messageShape(m: NewMessage, referenced?: APIMessage): APIMessage
   };
 }
 
-/** Rate limits a test scripts: 429s for some requests, exhausted buckets for others. */
-export class ScriptedLimits {
-  private readonly refusals: {
-    match: RouteMatcher;
-    times: number;
-    retryAfter: number;
-    skip: number;
-  }[] = [];
-  private readonly exhausted: { match: RouteMatcher; resetAfter: number }[] = [];
-
-  rateLimitNext(match: RouteMatcher, times: number, retryAfter: number, skip: number): void {
-    this.refusals.push({ match, times, retryAfter, skip });
-  }
-
-  exhaustNext(match: RouteMatcher, resetAfter: number): void {
-    this.exhausted.push({ match, resetAfter });
-  }
-
-  /** The 429 this request gets, if one is scripted for it. */
-  refusal(route: string): Response | undefined {
-    const limit = this.refusals.find((l) => l.times > 0 && matches(l.match, route));
-    if (!limit) return undefined;
-    if (limit.skip > 0) {
-      limit.skip--;
-      return undefined;
-    }
-    limit.times--;
-    return tooManyRequests(route, limit.retryAfter);
-  }
-
-  /** Seconds until the bucket resets, when this response is scripted to exhaust it. */
-  resetAfter(route: string): number | undefined {
-    const at = this.exhausted.findIndex((e) => matches(e.match, route));
-    return at >= 0 ? (this.exhausted.splice(at, 1)[0]?.resetAfter ?? 0) : undefined;
-  }
-}
-
 /** A stable hash per route template, like Discord's opaque bucket ids. */
-function bucketOf(route: string): string {
+export function bucketOf(route: string): string {
   const template = route
     .replace(/\d{5,}/g, ":id")
     .replace(/\/webhooks\/:id\/[^/]+/, "/webhooks/:id/:token");

@@ -23,13 +23,22 @@ type MessageCreate = GatewayMessageCreateDispatchData;
 const SIGNATURE_HEADERS = ["X-Signature-Ed25519", "X-Signature-Timestamp"];
 
 export async function discordHarness(): Promise<ContractHarness<MessageCreate>> {
-  const fake = new FakeDiscord();
+  // Discord's clock, like the contract's writer, moves only when someone waits: the strict
+  // fake's 5 writes per 5 s then cost no real time.
+  let clock = Date.now();
+  const discordNow = () => clock;
+  const sleep = async (ms: number) => {
+    clock += ms;
+  };
+  const fake = new FakeDiscord({ now: discordNow });
   const channel = fake.addChannel({ guild_id: GUILD_ID, type: 0 });
   const api = new DiscordApi({
     baseUrl: FAKE_DISCORD_URL,
     token: fake.token,
     applicationId: fake.applicationId,
     fetch: async (input, init) => fake.handle(new Request(input, init)),
+    now: discordNow,
+    sleep,
   });
   const signer = await createDiscordSigner();
   const stranger = await createDiscordSigner();
@@ -48,7 +57,7 @@ export async function discordHarness(): Promise<ContractHarness<MessageCreate>> 
   };
 
   return {
-    adapter: createDiscordAdapter({ api, botUserId: bot, kv: env.SETTINGS }),
+    adapter: createDiscordAdapter({ api, botUserId: bot, kv: env.SETTINGS, sleep }),
     // Bot message content: 2,000 characters (the OpenAPI spec's 4,000 is for Nitro users).
     limit: 2000,
     pingPatterns: [/@(?:everyone|here)\b/, /<@!?\d+>/, /<@&\d+>/],

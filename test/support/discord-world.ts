@@ -19,7 +19,7 @@ import type { DiscordGatewayObject } from "../../adapters/discord/gateway-object
 import type { ThreadRef } from "../../src/chat/types.ts";
 import worker from "../../src/index.ts";
 import { clearModelCatalogCache, MODELS_KV_KEY } from "../../src/openrouter/model-catalog.ts";
-import { FakeDiscord } from "../fakes/discord-api.ts";
+import { FakeDiscord, type PendingCode } from "../fakes/discord-api.ts";
 import { FakeDiscordGateway } from "../fakes/discord-gateway.ts";
 import { eventually, installFakeNetwork } from "../fakes/network.ts";
 import { FakeOpenRouter } from "../fakes/openrouter.ts";
@@ -94,14 +94,21 @@ export interface AskResult {
 }
 
 /**
- * `/ask question:<text>` in the world's channel. After a type 5, the fake opens the
- * interaction's `@original`, `ackDelayMs` later: Discord only knows the interaction
- * once the Worker's response has reached it.
+ * How long after the Worker's response Discord registers a deferral, by default: the
+ * response's trip back plus Discord's own processing (a few hundred ms in practice).
+ */
+export const DEFAULT_ACK_DELAY_MS = 250;
+
+/**
+ * `/ask question:<text>` in the world's channel. Discord knows the interaction from the
+ * moment it sends it, but applies the type 5 only once the Worker's response has reached
+ * it, `ackDelayMs` later: until then `@original` answers 404 (`pendingCode`, 10008 by
+ * default) and followups 10015. `ackDelayMs: Infinity` never delivers the deferral.
  */
 export async function ask(
   world: DiscordWorld,
   question: string,
-  opts: { ackDelayMs?: number; init?: InteractionInit } = {},
+  opts: { ackDelayMs?: number; pendingCode?: PendingCode; init?: InteractionInit } = {},
 ): Promise<AskResult> {
   const interactionId = freshSnowflake();
   const token = `token-${interactionId}`;
@@ -113,6 +120,7 @@ export async function ask(
     }),
     token,
   };
+  world.discord.pendInteraction(token, world.channelId, { code: opts.pendingCode });
   const res = await sendInteraction(body);
   const response = (await res.json()) as AskResult["response"];
   const result: AskResult = {
@@ -126,8 +134,9 @@ export async function ask(
       threadId: `interaction:${interactionId}`,
     },
   };
-  if (response.type === 5) {
-    if (opts.ackDelayMs) await new Promise((r) => setTimeout(r, opts.ackDelayMs));
+  const ackDelayMs = opts.ackDelayMs ?? DEFAULT_ACK_DELAY_MS;
+  if (response.type === 5 && Number.isFinite(ackDelayMs)) {
+    await new Promise((r) => setTimeout(r, ackDelayMs));
     result.original = world.discord.openInteraction(token, world.channelId);
   }
   return result;

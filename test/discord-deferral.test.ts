@@ -1,0 +1,203 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { DiscordApi } from "../adapters/discord/api.ts";
+import { DEFERRAL_RETRY } from "../adapters/discord/deferral.ts";
+import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
+import { handleDiscordInteraction } from "../adapters/discord/interactions.ts";
+import type { ChatAdapter } from "../src/chat/adapter.ts";
+import type { Question } from "../src/chat/types.ts";
+import type { Env } from "../src/config.ts";
+import type { SubmitResult } from "../src/conversation/conversation-object.ts";
+import { FAKE_DISCORD_URL, FakeDiscord, type PendingCode } from "./fakes/discord-api.ts";
+import { APP_ID, alice, askInteraction, CHANNEL_ID, GUILD_ID } from "./support/discord-payloads.ts";
+import { createDiscordSigner, type DiscordSigner } from "./support/discord-signing.ts";
+
+/**
+ * Discord applies an `/ask` deferral only once the Worker's response has reached it; the
+ * conversation object may get there first. All on the fake's clock: waits pass at once.
+ */
+
+const START = 1_790_000_000_000;
+const TOKEN = "interaction-token-late";
+const originalRoute = `/webhooks/${APP_ID}/${TOKEN}/messages/@original`;
+
+let clock: number;
+let fake: FakeDiscord;
+let api: DiscordApi;
+let adapter: ChatAdapter;
+const sleep = async (ms: number) => {
+  clock += ms;
+};
+
+beforeEach(() => {
+  clock = START;
+  fake = new FakeDiscord({ applicationId: APP_ID, now: () => clock });
+  fake.addChannel({ id: CHANNEL_ID, guild_id: GUILD_ID });
+  api = new DiscordApi({
+    baseUrl: FAKE_DISCORD_URL,
+    token: fake.token,
+    applicationId: APP_ID,
+    fetch: async (input, init) => fake.handle(new Request(input, init)),
+    now: () => clock,
+    sleep,
+  });
+  adapter = createDiscordAdapter({ api, botUserId: APP_ID, now: () => clock, sleep });
+});
+
+/** An `/ask` Discord delivered at `receivedAt`, whose deferral it registers at `deferredAt` (never if unset). */
+function lateAsk(opts: { deferredAt?: number; code?: PendingCode; receivedAt?: number } = {}) {
+  fake.pendInteraction(TOKEN, CHANNEL_ID, { deferredAt: opts.deferredAt, code: opts.code });
+  const receivedAt = opts.receivedAt ?? START;
+  const question: Question = {
+    id: "discord:interaction:3000000000000000042",
+    thread: {
+      platform: "discord",
+      workspaceId: GUILD_ID,
+      channelId: CHANNEL_ID,
+      threadId: "interaction:3000000000000000042",
+    },
+    text: "late?",
+    trigger: "command",
+    user: { id: alice.id, name: "Alice" },
+    receivedAt,
+    delivery: {
+      interactionToken: TOKEN,
+      applicationId: APP_ID,
+      interactionExpiresAt: String(receivedAt + 15 * 60_000),
+      channelId: CHANNEL_ID,
+    },
+  };
+  return question;
+}
+
+const originalGets = () => fake.calls(`GET ${originalRoute}`);
+
+describe("Discord adapter: a deferral Discord registers late", () => {
+  it("fills @original when the deferral arrives 3 s after the first attempt", async () => {
+    const q = lateAsk({ deferredAt: START + 3_000 });
+    const first = await adapter.post(q, "the answer");
+
+    expect(first.meta).toMatchObject({ via: "webhook", original: "1" });
+    expect(clock).toBeGreaterThanOrEqual(START + 3_000);
+    expect(clock).toBeLessThan(START + 5_000);
+    expect(originalGets().map((r) => r.status)).toEqual([404, 404, 404, 404, 200]);
+    expect(fake.visible(CHANNEL_ID)).toEqual([
+      { id: first.id, content: "the answer", replyTo: undefined, fromBot: true },
+    ]);
+    expect(fake.message(first.id)?.flags).toBe(4);
+    expect(fake.calls("/channels/")).toEqual([]);
+  });
+
+  it("waits the same way when Discord answers 10015 Unknown Webhook before the deferral", async () => {
+    const q = lateAsk({ deferredAt: START + 1_200, code: 10015 });
+    const first = await adapter.post(q, "the answer");
+    expect(first.meta).toMatchObject({ via: "webhook", original: "1" });
+    expect(originalGets()[0]?.status).toBe(404);
+  });
+
+  it("falls back to a channel message once 10 s of retries pass without a deferral", async () => {
+    const q = lateAsk();
+    const first = await adapter.post(q, "the answer");
+
+    expect(first.meta).toMatchObject({ via: "channel", channelId: CHANNEL_ID });
+    expect(clock - START).toBeGreaterThanOrEqual(DEFERRAL_RETRY.minMs);
+    // Backoff 250 ms doubling to 2 s; the last attempt lands at 10 s.
+    expect(originalGets().map((r) => r.at - START)).toEqual([
+      0, 250, 750, 1_750, 3_750, 5_750, 7_750, 9_750, 10_000,
+    ]);
+    expect(fake.visible(CHANNEL_ID).map((m) => m.content)).toEqual(["the answer"]);
+    // The answer then carries on in the channel, chained to its first part.
+    const second = await adapter.post(q, "part two", first);
+    expect(second.meta?.via).toBe("channel");
+    expect(fake.visible(CHANNEL_ID).at(-1)?.replyTo).toBe(first.id);
+    expect(fake.calls(`POST /webhooks/${APP_ID}/${TOKEN}`)).toEqual([]);
+  });
+
+  it("falls back at once when the token is really gone: an old interaction, or a followup refused", async () => {
+    const q = lateAsk({ receivedAt: START - 5 * 60_000 });
+    fake.expireInteraction(TOKEN);
+    const first = await adapter.post(q, "after a restart");
+    expect(first.meta?.via).toBe("channel");
+    expect(clock).toBe(START);
+    expect(originalGets()).toHaveLength(1);
+
+    const young = lateAsk({ deferredAt: START });
+    const opened = await adapter.post(young, "part one");
+    expect(opened.meta?.original).toBe("1");
+    fake.expireInteraction(TOKEN);
+    const next = await adapter.post(young, "part two", opened);
+    expect(next.meta?.via).toBe("channel");
+    expect(clock).toBe(START);
+  });
+
+  it("does not wait for a deferral once the token is near its end", async () => {
+    const q = lateAsk();
+    clock = START + 14 * 60_000 + 1;
+    const first = await adapter.post(q, "late in the token's life");
+    expect(first.meta?.via).toBe("channel");
+    expect(originalGets()).toEqual([]);
+  });
+});
+
+describe("/ask whose hand-over fails after the deferral", () => {
+  let signer: DiscordSigner;
+  beforeAll(async () => {
+    signer = await createDiscordSigner();
+  });
+
+  async function slowAsk(submit: () => Promise<SubmitResult>, deferredAfterMs: number) {
+    const body = { ...askInteraction("slow and failing"), token: TOKEN };
+    const raw = JSON.stringify(body);
+    const kept: Promise<unknown>[] = [];
+    const res = await handleDiscordInteraction({
+      env: env as unknown as Env,
+      config: { applicationId: APP_ID, publicKey: signer.publicKeyHex, botToken: "t", apiUrl: "" },
+      rawBody: raw,
+      headers: await signer.sign(raw, Math.floor(clock / 1000)),
+      waitUntil: (p) => kept.push(p),
+      submit,
+      api,
+      now: () => clock,
+      sleep,
+    });
+    expect(await res.json()).toEqual({ type: 5 });
+    // Discord registers the deferral this long after the response reached it.
+    fake.pendInteraction(TOKEN, CHANNEL_ID, { deferredAt: clock + deferredAfterMs });
+    await Promise.all(kept);
+  }
+
+  it("edits the deferred @original into a plain error, waiting until Discord has the deferral", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    let fail: (err: Error) => void = () => {};
+    const submit = () =>
+      new Promise<SubmitResult>((_, reject) => {
+        fail = reject;
+      });
+    const asking = slowAsk(submit, 1_500);
+    await new Promise((r) => setTimeout(r, 2_100));
+    fail(new Error("conversation object overloaded"));
+    await asking;
+
+    const shown = fake.visible(CHANNEL_ID);
+    expect(shown).toHaveLength(1);
+    expect(shown[0]?.content).toMatch(/could not take that question.*try again/i);
+    expect(fake.message(shown[0]?.id ?? "")?.flags ?? 0).not.toBe(128);
+    expect(originalGets().map((r) => r.status)).toEqual([404, 404, 404, 200]);
+    const patches = fake.calls(`PATCH ${originalRoute}`);
+    expect(patches.map((r) => r.status)).toEqual([200]);
+    expect(patches[0]?.body).toMatchObject({ allowed_mentions: { parse: [] } });
+  }, 10_000);
+
+  it("leaves @original to the answer when the late hand-over succeeds", async () => {
+    let take: (r: SubmitResult) => void = () => {};
+    const submit = () =>
+      new Promise<SubmitResult>((resolve) => {
+        take = resolve;
+      });
+    const asking = slowAsk(submit, 0);
+    await new Promise((r) => setTimeout(r, 2_100));
+    take({ status: "queued", position: 0 });
+    await asking;
+    expect(fake.calls("/webhooks/")).toEqual([]);
+  }, 10_000);
+});
