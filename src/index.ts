@@ -114,6 +114,7 @@ export class ConversationObject extends ConversationBase {
       api,
       botUserId: config.applicationId,
       kv: timedKv(this.env.SETTINGS),
+      limiter: sharedRateLimiter(this.env.RATE_LIMITERS),
     });
   }
 }

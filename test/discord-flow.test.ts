@@ -124,7 +124,12 @@ describe("Discord /ask, end to end", () => {
     const editOriginal = /^PATCH \/webhooks\/\d+\/[^/]+\/messages\/@original$/;
     // The first PATCH fills the deferral; the one after it, an edit, is rate limited.
     world.discord.rateLimitNext(editOriginal, 1, 1.2, 1);
-    world.openrouter.reply({ text: ["Rate limited ", "but complete."] });
+    // Slow enough that the progress line fills the deferral before the text edits it.
+    world.openrouter.reply({
+      keepalives: 2,
+      delayMs: 400,
+      text: ["Rate limited ", "but complete."],
+    });
     const asked = await ask(world, "rl");
     await settled(asked.thread);
     expect(botMessages(world).map((m) => m.content)).toEqual([
