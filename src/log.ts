@@ -3,7 +3,8 @@
  * wrangler.toml) indexes every field and `wrangler tail` / `npm start` stay greppable.
  *
  * ```ts
- * import { logger, newCorrelationId } from "./log.ts";
+ * const log = answerLogger(question, env); // in the answer job: one correlation id per answer
+ * import { logger, newCorrelationId } from "./log.ts"; // elsewhere
  * const log = logger({ platform: "slack", workspace, channel, thread, question: q.id,
  *                      correlation: newCorrelationId() }, { secrets: knownSecrets(env) });
  * log.info("answer.started", { model });
@@ -20,6 +21,7 @@
  * exact values passed as `secrets` (use `knownSecrets(env)`: it also covers secrets with no
  * recognisable shape, such as the Slack signing secret). Never log request bodies or headers.
  */
+import type { Question } from "./chat/types.ts";
 import type { Env } from "./config.ts";
 
 /** The fields shared by Quarry's log lines; any other JSON-able field may be added. */
@@ -176,6 +178,25 @@ export function logger(fields: LogFields = {}, opts: LoggerOptions = {}): Logger
     error: (event, extra) => emit("error", event, extra),
     child: (more) => logger({ ...fields, ...more }, opts),
   };
+}
+
+/**
+ * The logger of one answer: platform, workspace, channel, thread and question, with the
+ * question's id as correlation id. Only one answer per question exists (its object dedupes
+ * them), so every line of it shares the id, across the object's restarts and retries too.
+ */
+export function answerLogger(q: Pick<Question, "id" | "thread">, env: Partial<Env>): Logger {
+  return logger(
+    {
+      correlation: q.id,
+      platform: q.thread.platform,
+      workspace: q.thread.workspaceId,
+      channel: q.thread.channelId,
+      thread: q.thread.threadId,
+      question: q.id,
+    },
+    { secrets: knownSecrets(env) },
+  );
 }
 
 /** For code with no request or answer at hand; prefer a `logger(...)` with fields and secrets. */

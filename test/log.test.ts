@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ChatApiError } from "../src/errors.ts";
-import { knownSecrets, type LogLevel, logger, redactText } from "../src/log.ts";
+import { answerLogger, knownSecrets, type LogLevel, logger, redactText } from "../src/log.ts";
 
 function capture() {
   const lines: { level: LogLevel; line: string }[] = [];
@@ -59,6 +59,35 @@ describe("logger", () => {
       name: "ChatApiError",
       code: "slack_error",
       message: "Slack chat.postMessage: not_in_channel",
+    });
+  });
+});
+
+describe("answer logger", () => {
+  it("carries the thread and question, with the question id as correlation id", () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    const thread = {
+      platform: "slack",
+      workspaceId: "T0",
+      channelId: "C0",
+      threadId: "1.1",
+    } as const;
+    answerLogger({ id: "C0:1.2", thread }, { SLACK_BOT_TOKEN: "xoxb-secret-1" }).info(
+      "answer.started",
+      {
+        note: "token xoxb-secret-1",
+      },
+    );
+    vi.restoreAllMocks();
+    expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({
+      correlation: "C0:1.2",
+      platform: "slack",
+      workspace: "T0",
+      channel: "C0",
+      thread: "1.1",
+      question: "C0:1.2",
+      note: "token [redacted]",
     });
   });
 });
