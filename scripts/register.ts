@@ -7,9 +7,10 @@
 import { DiscordApi } from "../adapters/discord/api.ts";
 import { COMMANDS } from "../adapters/discord/commands.ts";
 import { ConfigError } from "../src/errors.ts";
+import { parseDotenv } from "./dev-vars.ts";
 
-// The project type-checks against the Workers types only (no @types/node), so the two
-// Node facilities this script needs are typed here by hand.
+// This script reuses the Worker's Discord client, so it type-checks with the Worker code
+// (Workers types, no @types/node): the two Node facilities it needs are typed here by hand.
 interface NodeProcess {
   env: Record<string, string | undefined>;
   exitCode?: number;
@@ -20,22 +21,14 @@ interface NodeFs {
 const nodeProcess = (globalThis as unknown as { process: NodeProcess }).process;
 const fsModule = "node:fs";
 
-/** `KEY=value` lines of `.dev.vars` (dotenv syntax: comments, optional quotes). */
+/** `.dev.vars`, parsed; empty when there is none. */
 async function readDevVars(path = ".dev.vars"): Promise<Record<string, string>> {
-  let text: string;
   try {
     const fs = (await import(fsModule)) as NodeFs;
-    text = fs.readFileSync(path, "utf8");
+    return parseDotenv(fs.readFileSync(path, "utf8"));
   } catch {
     return {};
   }
-  const vars: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m || line.trimStart().startsWith("#")) continue;
-    vars[m[1] as string] = (m[2] as string).replace(/^(["'])(.*)\1$/, "$2");
-  }
-  return vars;
 }
 
 async function main(): Promise<void> {

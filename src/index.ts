@@ -1,5 +1,5 @@
 // Composition root: the only file in src/ that knows the platform adapters.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { DiscordApi } from "../adapters/discord/api.ts";
 import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import { ensureGateway } from "../adapters/discord/gateway-cron.ts";
@@ -14,13 +14,17 @@ import { ConversationBase } from "./conversation/conversation-object.ts";
 import { sharedRateLimiter } from "./delivery/rate-limiter-object.ts";
 import { ConfigError } from "./errors.ts";
 import { onError } from "./http/on-error.ts";
+import { type RouteEnv, requestLog } from "./http/request-log.ts";
+import { knownSecrets, logger, newCorrelationId } from "./log.ts";
 import { timedKv } from "./storage/timed-kv.ts";
 
 export { DiscordGatewayObject } from "../adapters/discord/gateway-object.ts";
 export { ChannelLedgerObject } from "./budget/channel-ledger.ts";
 export { RateLimiterObject } from "./delivery/rate-limiter-object.ts";
 
-const app = new Hono<{ Bindings: Env }>();
+const app = new Hono<RouteEnv>();
+
+app.use(requestLog());
 
 app.get("/health", (c) => {
   const slack = slackConfig(c.env);
@@ -46,14 +50,14 @@ app.get("/health", (c) => {
 
 app.post("/slack/events", async (c) => {
   const config = slackConfig(c.env);
-  if (isOff(config)) return c.text(config.off, 404);
+  if (isOff(config)) return platformOff(c, config.off);
   const api = new SlackApi({ baseUrl: config.apiUrl, token: config.botToken });
   return handleSlackEvents({ env: c.env, config, api, request: c.req.raw });
 });
 
 app.post("/discord/interactions", async (c) => {
   const config = discordConfig(c.env);
-  if (isOff(config)) return c.text(config.off, 404);
+  if (isOff(config)) return platformOff(c, config.off);
   return handleDiscordInteraction({
     env: c.env,
     config,
@@ -62,6 +66,13 @@ app.post("/discord/interactions", async (c) => {
     waitUntil: (p) => c.executionCtx.waitUntil(p),
   });
 });
+
+/** A platform without its secrets: 404 with the one-line reason, which names no value. */
+function platformOff(c: Context<RouteEnv>, reason: string): Response {
+  c.set("outcome", "platform_off");
+  c.get("log")?.warn("http.platform_off", { detail: reason });
+  return c.text(reason, 404);
+}
 
 app.notFound((c) =>
   c.json(
@@ -73,8 +84,14 @@ app.onError(onError);
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(ensureGateway(env));
+  async scheduled(controller, env, ctx) {
+    const log = logger(
+      { correlation: newCorrelationId(), cron: controller.cron },
+      { secrets: knownSecrets(env) },
+    );
+    ctx.waitUntil(
+      ensureGateway(env).catch((error: unknown) => log.error("cron.gateway_failed", { error })),
+    );
   },
 } satisfies ExportedHandler<Env>;
 
