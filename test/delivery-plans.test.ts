@@ -55,6 +55,30 @@ describe("planEdit (post and edit)", () => {
   });
 });
 
+describe("the Stop control", () => {
+  it("rides on the message with the progress line while the answer runs, and goes at the end", () => {
+    const now = { messages: [{ id: "m1" }], shown: ["⏳"], lost: none };
+    const running = { ...view("QUIC is", "✍️"), stop: "q1" };
+    expect(planEdit(running, now, base, 500)).toMatchObject({
+      op: "edit",
+      controls: { stop: { questionId: "q1" } },
+    });
+    const done = planEdit(view("QUIC is.", "", true), now, base, 500);
+    expect(done).toEqual({ op: "edit", index: 0, text: "QUIC is." });
+    expect(planHeader("⏳ thinking", { ...now, shown: [""] }, "q1")).toMatchObject({
+      controls: { stop: { questionId: "q1" } },
+    });
+  });
+
+  it("is on the last message only when the answer spans several", () => {
+    const long = `${"A line of the answer.\n".repeat(40)}`;
+    const now = { messages: [{ id: "m1" }], shown: ["x"], lost: none };
+    const first = planEdit({ ...view(long, "✍️"), stop: "q1" }, now, base, 500);
+    expect(first).toMatchObject({ op: "edit", index: 0 });
+    expect(first).not.toHaveProperty("controls");
+  });
+});
+
 describe("planHeader", () => {
   it("edits the status message above a streamed answer, or posts it anew when lost", () => {
     const now = { messages: [{ id: "h" }], shown: ["⏳"], lost: none };

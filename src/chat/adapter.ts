@@ -1,5 +1,15 @@
 import type { HistoryEntry, Platform, Question, SentMessage } from "./types.ts";
 
+/**
+ * Controls a message carries while its answer runs. The core passes them on the message
+ * that shows the progress line, and passes none once the answer is final, which removes
+ * them (Slack: no `actions` block; Discord: `components: []`).
+ */
+export interface MessageControls {
+  /** A Stop button for this question; pressing it reaches the route as an interaction. */
+  stop?: { questionId: string };
+}
+
 /** The kinds of platform call that change what a thread shows; `pace` is asked before each. */
 export type WriteOp = "post" | "edit" | "stream.start" | "stream.append" | "stream.stop";
 
@@ -35,6 +45,7 @@ export interface ChatAdapter {
     text: string,
     previous?: SentMessage,
     key?: string,
+    controls?: MessageControls,
   ): Promise<SentMessage>;
   /**
    * Optional: the message an earlier `post(…, key)` made, if the platform has it. The core
@@ -55,7 +66,12 @@ export interface ChatAdapter {
    * records it in place of `message` (and checkpoints it), so later edits, even after a
    * restart, go to the replacement and never post a second one.
    */
-  edit(question: Question, message: SentMessage, text: string): Promise<SentMessage | undefined>;
+  edit(
+    question: Question,
+    message: SentMessage,
+    text: string,
+    controls?: MessageControls,
+  ): Promise<SentMessage | undefined>;
   /** Turns the model's markdown into text the platform renders, with every mass or user mention neutralised. */
   render(markdown: string): string;
   /** Optional: shows that the bot is working (Slack thread status, Discord typing); the core renews it while it waits and calls it with "" when done, which clears it where the platform can. */

@@ -1,3 +1,4 @@
+import type { MessageControls } from "../chat/adapter.ts";
 import { openFenceAt } from "../chat/fences.ts";
 import { renderableTail, splitMarkdown } from "../chat/split-markdown.ts";
 import type { SentMessage } from "../chat/types.ts";
@@ -14,6 +15,8 @@ export interface View {
   status: string;
   /** The answer is complete: show all of it, hold nothing back. */
   final: boolean;
+  /** While the answer runs: the message with the progress line carries a Stop for this question. */
+  stop?: string;
 }
 
 /** What the thread shows now: the answer's messages and their text. */
@@ -26,8 +29,8 @@ export interface Shown {
 
 /** One platform call that brings the thread closer to the view. */
 export type EditAction =
-  | { op: "post"; index: number; text: string }
-  | { op: "edit"; index: number; text: string };
+  | { op: "post"; index: number; text: string; controls?: MessageControls }
+  | { op: "edit"; index: number; text: string; controls?: MessageControls };
 
 /**
  * Where post-and-edit starts: message `index` shows the body from `offset` on. Both are 0
@@ -66,18 +69,24 @@ export function planEdit(
   maxChars: number,
 ): EditAction | undefined {
   const desired = desiredMessages(view, base, maxChars);
+  // The Stop goes with the progress line: under the last message, unless a header shows it.
+  const stopAt = view.stop && base.index === 0 ? desired.length - 1 : -1;
   for (let i = 0; i < desired.length; i++) {
     const index = base.index + i;
     const text = desired[i] as string;
-    if (index >= now.messages.length || now.lost.has(index)) return { op: "post", index, text };
-    if (now.shown[index] !== text) return { op: "edit", index, text };
+    const controls =
+      i === stopAt ? { controls: { stop: { questionId: view.stop as string } } } : {};
+    if (index >= now.messages.length || now.lost.has(index))
+      return { op: "post", index, text, ...controls };
+    if (now.shown[index] !== text) return { op: "edit", index, text, ...controls };
   }
   return undefined;
 }
 
 /** The status message above a natively streamed answer: its next edit, if it needs one. */
-export function planHeader(line: string, now: Shown): EditAction | undefined {
+export function planHeader(line: string, now: Shown, stop?: string): EditAction | undefined {
   if (!line || now.messages.length === 0) return undefined;
-  if (now.lost.has(0)) return { op: "post", index: 0, text: line };
-  return now.shown[0] === line ? undefined : { op: "edit", index: 0, text: line };
+  const controls = stop ? { controls: { stop: { questionId: stop } } } : {};
+  if (now.lost.has(0)) return { op: "post", index: 0, text: line, ...controls };
+  return now.shown[0] === line ? undefined : { op: "edit", index: 0, text: line, ...controls };
 }

@@ -1,4 +1,4 @@
-import type { ChatAdapter, NativeStream } from "../chat/adapter.ts";
+import type { ChatAdapter, MessageControls, NativeStream } from "../chat/adapter.ts";
 import type { Question, SentMessage } from "../chat/types.ts";
 import { ChatApiError } from "../errors.ts";
 import {
@@ -48,6 +48,8 @@ export interface ReplyWriterOptions {
   state?: WriterState;
   /** Stream natively where the adapter can (default: where it can). */
   native?: boolean;
+  /** The question a Stop control on the progress message stops, while the answer runs. */
+  stop?: string;
   /** Called after every change to what the thread shows (and before a post that may land). */
   onProgress?: (state: WriterState) => void;
   /** Called once when the platform refuses the answer for good (channel gone, permission lost, …). */
@@ -90,6 +92,7 @@ export class ReplyWriter {
   private pending?: WriterState["pending"];
   private posts: number;
   private rendered = { text: "", body: "" };
+  private readonly stop?: string;
 
   constructor(opts: ReplyWriterOptions) {
     this.adapter = opts.adapter;
@@ -102,6 +105,7 @@ export class ReplyWriter {
     this.posts = state?.posts ?? this.messages.length;
     this.now = opts.now ?? Date.now;
     this.onProgress = opts.onProgress;
+    this.stop = opts.stop;
     const streaming = state?.streaming;
     const nativeOk = !!opts.adapter.stream && opts.native !== false && !streaming?.off;
     this.native = nativeOk
@@ -183,6 +187,7 @@ export class ReplyWriter {
       body: this.rendered.body,
       status: status ? this.adapter.render(status) : "",
       final: this.final,
+      ...(this.stop && !this.final ? { stop: this.stop } : {}),
     };
   }
 
@@ -213,7 +218,7 @@ export class ReplyWriter {
 
   private headerAction(view: View): EditAction | undefined {
     const line = this.final ? this.header : view.status;
-    return planHeader(line ? this.adapter.render(line) : "", this.thread);
+    return planHeader(line ? this.adapter.render(line) : "", this.thread, view.stop);
   }
 
   /** Makes one call and records its effect; false when nothing went out (go again at once). */
@@ -222,10 +227,10 @@ export class ReplyWriter {
     let sent = true;
     switch (action.op) {
       case "post":
-        await this.post(action.index, action.text);
+        await this.post(action.index, action.text, action.controls);
         break;
       case "edit":
-        await this.edit(action.index, action.text);
+        await this.edit(action.index, action.text, action.controls);
         break;
       default:
         sent = await this.streamCall(this.adapter.stream as NativeStream, action);
@@ -237,7 +242,7 @@ export class ReplyWriter {
     return sent;
   }
 
-  private async post(index: number, text: string): Promise<void> {
+  private async post(index: number, text: string, controls?: MessageControls): Promise<void> {
     const q = this.question;
     let pending = this.pending?.index === index ? this.pending : undefined;
     if (pending && this.adapter.findPost) {
@@ -250,7 +255,7 @@ export class ReplyWriter {
     this.progress();
     let sent: SentMessage;
     try {
-      sent = await this.adapter.post(q, text, this.previousOf(index), pending.key);
+      sent = await this.adapter.post(q, text, this.previousOf(index), pending.key, controls);
     } catch (err) {
       if (!(err instanceof ChatApiError && err.ambiguous)) this.pending = undefined;
       throw err;
@@ -272,10 +277,10 @@ export class ReplyWriter {
     }
   }
 
-  private async edit(index: number, text: string): Promise<void> {
+  private async edit(index: number, text: string, controls?: MessageControls): Promise<void> {
     const message = this.messages[index] as SentMessage;
     try {
-      const replacement = await this.adapter.edit(this.question, message, text);
+      const replacement = await this.adapter.edit(this.question, message, text, controls);
       if (replacement) this.messages[index] = replacement;
       this.shown[index] = text;
     } catch (err) {
