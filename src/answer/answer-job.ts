@@ -4,6 +4,7 @@ import type { Env } from "../config.ts";
 import type { Checkpoint, EarlierAnswer, QuestionRow } from "../conversation/question-store.ts";
 import { ReplyWriter } from "../delivery/reply-writer.ts";
 import { ChatApiError, QuarryError } from "../errors.ts";
+import { answerLogger, type Logger } from "../log.ts";
 import { formatElapsed } from "./progress.ts";
 
 export type AnswerOutcome = "answered" | "failed" | "interrupted" | "cancelled";
@@ -49,6 +50,8 @@ export class AnswerJob {
   readonly controller = new AbortController();
   text: string;
   final: Checkpoint["final"];
+  /** Every line of this answer shares the question's id as correlation id. */
+  readonly log: Logger;
   private writerOf?: ReplyWriter;
 
   constructor(
@@ -60,6 +63,7 @@ export class AnswerJob {
     this.startedAt = row.checkpoint?.startedAt ?? this.now();
     this.text = row.checkpoint?.text ?? "";
     this.final = row.checkpoint?.final;
+    this.log = answerLogger(this.q, deps.env);
     const stop = () => this.controller.abort(deps.signal.reason);
     if (deps.signal.aborted) stop();
     else deps.signal.addEventListener("abort", stop, { once: true });
@@ -81,6 +85,7 @@ export class AnswerJob {
         this.deps.onActivity?.();
       },
       onFatal: (err) => this.controller.abort(new PlatformRefusal(err)),
+      log: this.log,
       now: this.now,
     });
     return this.writerOf;
@@ -127,13 +132,16 @@ export class AnswerJob {
     try {
       await this.adapter.pace?.(this.q, "post");
       await this.adapter.post(this.q, this.adapter.render(note));
-      console.error(
-        `answer ${this.q.id} ended with a note: the platform refused the answer (${reason})`,
-      );
+      this.log.error("answer.refused", {
+        outcome: "failed",
+        reason: `the platform refused the answer (${reason}); a note says so in the thread`,
+      });
     } catch (again) {
-      console.error(
-        `answer ${this.q.id} ended without a message in the thread: the platform refused every message (${reason}; then ${String(again)})`,
-      );
+      this.log.error("answer.unshown", {
+        outcome: "failed",
+        reason: `ended without a message in the thread: the platform refused every message (${reason})`,
+        error: again,
+      });
     }
     return "failed";
   }

@@ -3,7 +3,7 @@ import { type AnswerDeps, AnswerJob, type AnswerOutcome } from "./answer-job.ts"
 import { mergeHistory, platformHistory } from "./conversation-history.ts";
 import { finishAnswered, finishFailed } from "./finish.ts";
 import { buildChatMessages, reserveFor } from "./history.ts";
-import { chatRequest, prepare } from "./prepare.ts";
+import { chatRequest, prepare, type Setup } from "./prepare.ts";
 import { resume } from "./resume.ts";
 import { type Streamed, streamAnswer } from "./stream-answer.ts";
 
@@ -24,12 +24,16 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
   if ("ended" in setup) return setup.ended;
 
   const request = async () => {
-    const history = mergeHistory(await platformHistory(job.adapter, job.q), deps.earlier ?? [], {
-      question: job.q,
-      posted: [...(row.checkpoint?.messages ?? []), ...(row.checkpoint?.retired ?? [])].map(
-        (m) => m.id,
-      ),
-    });
+    const history = mergeHistory(
+      await platformHistory(job.adapter, job.q, job.log),
+      deps.earlier ?? [],
+      {
+        question: job.q,
+        posted: [...(row.checkpoint?.messages ?? []), ...(row.checkpoint?.retired ?? [])].map(
+          (m) => m.id,
+        ),
+      },
+    );
     const { messages } = buildChatMessages({
       history,
       system: setup.settings.system,
@@ -40,11 +44,27 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     return chatRequest(job, setup, messages);
   };
   const streamed: Streamed = { citations: [] };
+  job.log.info("answer.started", { model: setup.settings.model, attempt: row.attempts });
+  let outcome: AnswerOutcome;
   try {
     await streamAnswer(job, setup, request, streamed);
+    // A platform refusing the final post is not an answer failure: outside this try.
   } catch (err) {
-    return finishFailed(job, err, streamed);
+    outcome = await finishFailed(job, err, streamed);
+    job.log.warn("answer.finished", { ...summary(job, setup, streamed), outcome, error: err });
+    return outcome;
   }
-  // Outside the try: a platform refusing the final post is not an answer failure.
-  return finishAnswered(job, setup, streamed);
+  outcome = await finishAnswered(job, setup, streamed);
+  job.log.info("answer.finished", { ...summary(job, setup, streamed), outcome });
+  return outcome;
+}
+
+function summary(job: AnswerJob, setup: Setup, streamed: Streamed) {
+  return {
+    model: setup.settings.model,
+    generation: streamed.generationId,
+    cost_usd: streamed.usage?.cost,
+    elapsed_ms: job.now() - job.startedAt,
+    finish_reason: streamed.finishReason,
+  };
 }

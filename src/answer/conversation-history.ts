@@ -1,6 +1,7 @@
 import type { ChatAdapter } from "../chat/adapter.ts";
 import type { HistoryEntry, Question } from "../chat/types.ts";
 import type { EarlierAnswer } from "../conversation/question-store.ts";
+import type { Logger } from "../log.ts";
 
 /**
  * The history of a question: the thread as the platform gives it, with every message
@@ -58,7 +59,11 @@ function questionEntry(q: Question): HistoryEntry {
 }
 
 /** The thread as history; if the platform will not give it, the question alone (and say so in logs). */
-export async function platformHistory(adapter: ChatAdapter, q: Question): Promise<HistoryEntry[]> {
+export async function platformHistory(
+  adapter: ChatAdapter,
+  q: Question,
+  log: Logger,
+): Promise<HistoryEntry[]> {
   try {
     const history = await adapter.fetchHistory(q);
     // The question is always the asker's, even where the bot posted it for them (`/ask`).
@@ -77,9 +82,7 @@ export async function platformHistory(adapter: ChatAdapter, q: Question): Promis
     }
     if (history.length) return [...history, questionEntry(q)];
   } catch (err) {
-    console.warn(
-      `history unavailable for ${q.id}: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    log.warn("answer.history_unavailable", { error: err });
   }
   return [questionEntry(q)];
 }

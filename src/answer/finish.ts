@@ -73,6 +73,6 @@ async function book(job: AnswerJob, usage: Usage | undefined): Promise<void> {
   try {
     await ledgerFor(job.deps.env, platform, channelId).add(utcDay(job.startedAt), usage.cost);
   } catch (err) {
-    console.error(`could not book ${usage.cost} USD for ${job.q.id}: ${String(err)}`);
+    job.log.error("answer.booking_failed", { cost_usd: usage.cost, error: err });
   }
 }

@@ -10,6 +10,8 @@ export interface Streamed {
   citations: Citation[];
   usage?: Usage;
   finishReason?: string;
+  /** OpenRouter's id of the generation, for its cost after a stop and for the logs. */
+  generationId?: string;
 }
 
 /** How often the progress line is recomputed while the model thinks (it shows coarse steps). */
@@ -70,7 +72,10 @@ export async function streamAnswer(
         for (const c of ev.citations) citations.set(c.url, c);
         partial.citations = [...citations.values()];
       } else if (ev.type === "usage") partial.usage = ev.usage;
-      else if (ev.type === "done") partial.finishReason = ev.finishReason;
+      else if (ev.type === "done") {
+        partial.finishReason = ev.finishReason;
+        partial.generationId = ev.generationId;
+      }
       if (ev.type !== "keepalive") writer.update(job.text, status());
     }
     return partial;

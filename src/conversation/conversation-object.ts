@@ -4,6 +4,7 @@ import type { ChatAdapter } from "../chat/adapter.ts";
 import type { Platform, Question } from "../chat/types.ts";
 import { defaultModel, type Env } from "../config.ts";
 import { ChatApiError, QuarryError } from "../errors.ts";
+import { answerLogger, type Logger } from "../log.ts";
 import { SettingsStore } from "../settings/settings-store.ts";
 import { timedKv } from "../storage/timed-kv.ts";
 import { type QuestionRow, QuestionStore } from "./question-store.ts";
@@ -120,15 +121,18 @@ export abstract class ConversationBase extends DurableObject<Env> {
     const current = this.current;
     if (!current) return;
     if (current.stoppedAt !== undefined && now - current.stoppedAt > STUCK_MS) {
-      console.error(`answer ${current.id} is stuck after the watchdog stopped it: restarting`);
+      this.logFor(current.id)?.error("answer.stuck", {
+        reason: "still running after the watchdog stopped it: restarting the object",
+      });
       // The row stays `running`: the next instance ends it from its checkpoint.
       this.ctx.abort("watchdog: answer stuck");
       return;
     }
     if (current.stoppedAt === undefined && now - current.activeAt > STALL_MS) {
-      console.error(
-        `answer ${current.id}: no sign of life for ${Math.round((now - current.activeAt) / 1000)} s, stopping it`,
-      );
+      this.logFor(current.id)?.error("answer.stalled", {
+        reason: "no sign of life: stopping it",
+        silent_ms: now - current.activeAt,
+      });
       current.stoppedAt = now;
       current.controller.abort(new QuarryError("stalled", "the answer showed no sign of life"));
     }
@@ -177,10 +181,14 @@ export abstract class ConversationBase extends DurableObject<Env> {
         if (isRetryable(err) && attempts < MAX_ATTEMPTS) {
           // The platform is down or rate-limiting hard; the checkpoint holds what to show.
           // Stop here and let the heartbeat alarm try again, rather than spin on this row.
-          console.warn(`answer ${id} not delivered yet (attempt ${attempts}): ${String(err)}`);
+          this.logFor(id)?.warn("answer.not_delivered_yet", { attempt: attempts, error: err });
           return;
         }
-        console.error(`answer ${id} failed without a message in the thread: ${String(err)}`);
+        this.logFor(id)?.error("answer.unshown", {
+          outcome: "failed",
+          reason: "ended without a message in the thread",
+          error: err,
+        });
         outcome = "failed";
       } finally {
         this.current = undefined;
@@ -210,7 +218,7 @@ export abstract class ConversationBase extends DurableObject<Env> {
         );
       }
     } catch (err) {
-      console.warn(`queued note for ${question.id} not posted: ${String(err)}`);
+      answerLogger(question, this.env).warn("answer.queued_note_failed", { error: err });
     }
   }
 
@@ -230,9 +238,15 @@ export abstract class ConversationBase extends DurableObject<Env> {
       await adapter.pace?.(row.question, "edit");
       await adapter.edit(row.question, note, adapter.render(RETIRED_NOTE));
     } catch (err) {
-      console.warn(`queued note of ${row.id} not updated: ${String(err)}`);
+      answerLogger(row.question, this.env).warn("answer.queued_note_failed", { error: err });
     }
     return { ...row, checkpoint };
+  }
+
+  /** The logger of a question of this conversation. */
+  private logFor(id: string): Logger | undefined {
+    const row = this.store.get(id);
+    return row && answerLogger(row.question, this.env);
   }
 
   /** The adapter, counting every message it posts into this conversation. */

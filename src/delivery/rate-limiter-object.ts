@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config.ts";
+import { log } from "../log.ts";
 import { Gcra, type RateLimiter, type RateRule } from "./rate-limit.ts";
 
 /** Keys idle this long are forgotten: their slots are long past. */
@@ -40,7 +41,7 @@ export function sharedRateLimiter(
         });
         wait = await Promise.race([ns.get(ns.idFromName(scope)).reserve(key, rule), timeout]);
       } catch (err) {
-        console.warn(`rate limiter ${scope} unreachable: ${String(err)}`);
+        log.warn("rate_limiter.unreachable", { scope, error: err });
       } finally {
         if (timer !== undefined) clearTimeout(timer);
       }

@@ -1,6 +1,7 @@
 import type { ChatAdapter, MessageControls, NativeStream } from "../chat/adapter.ts";
 import type { Question, SentMessage } from "../chat/types.ts";
 import { ChatApiError } from "../errors.ts";
+import { log as defaultLog, type Logger } from "../log.ts";
 import {
   type EditAction,
   type EditBase,
@@ -54,6 +55,8 @@ export interface ReplyWriterOptions {
   onProgress?: (state: WriterState) => void;
   /** Called once when the platform refuses the answer for good (channel gone, permission lost, …). */
   onFatal?: (err: unknown) => void;
+  /** Where the writer reports side writes that failed. */
+  log?: Logger;
   /** Least gap between two platform calls; defaults to the adapter's edit interval. */
   intervalMs?: number;
   now?: () => number;
@@ -93,6 +96,7 @@ export class ReplyWriter {
   private posts: number;
   private rendered = { text: "", body: "" };
   private readonly stop?: string;
+  private readonly log: Logger;
 
   constructor(opts: ReplyWriterOptions) {
     this.adapter = opts.adapter;
@@ -106,6 +110,7 @@ export class ReplyWriter {
     this.now = opts.now ?? Date.now;
     this.onProgress = opts.onProgress;
     this.stop = opts.stop;
+    this.log = opts.log ?? defaultLog;
     const streaming = state?.streaming;
     const nativeOk = !!opts.adapter.stream && opts.native !== false && !streaming?.off;
     this.native = nativeOk
@@ -273,7 +278,7 @@ export class ReplyWriter {
     try {
       await this.adapter.rememberAnswer?.(this.question, sent);
     } catch (err) {
-      console.warn(`could not remember answer message ${sent.id}: ${String(err)}`);
+      this.log.warn("answer.remember_failed", { message: sent.id, error: err });
     }
   }
 
@@ -321,7 +326,7 @@ export class ReplyWriter {
       try {
         await this.adapter.rememberAnswer?.(q, sent);
       } catch (err) {
-        console.warn(`could not remember answer message ${sent.id}: ${String(err)}`);
+        this.log.warn("answer.remember_failed", { message: sent.id, error: err });
       }
       return true;
     }
