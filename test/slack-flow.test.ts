@@ -265,6 +265,10 @@ describe("Slack: history", () => {
     expect(all).toContain("summarise");
     // Roughly within 1,000 tokens minus the room kept for the answer.
     expect(all.length).toBeLessThan(3_000);
+    // The answer says how much of the thread it used.
+    expect(slack.thread(channel, root).at(-1)!.text).toMatch(
+      /Used the last \d of \d earlier messages of this thread: the rest did not fit `tiny\/model`'s context/,
+    );
   });
 });
 

@@ -195,3 +195,19 @@ describe("renderableTail", () => {
     expect(renderableTail("just *text")).toBe("just *text");
   });
 });
+
+describe("splitMarkdown keeps a heading with what it heads", () => {
+  it("never ends a message right after the Sources heading, and loses no source", () => {
+    const sources = Array.from(
+      { length: 30 },
+      (_, i) => `${i + 1}. [Source ${i + 1}](https://example.com/${i + 1})`,
+    );
+    for (let pad = 0; pad < 400; pad += 7) {
+      const text = `${"word ".repeat(60 + pad)}\n**Sources**\n${sources.join("\n")}`;
+      const chunks = splitMarkdown(text, 500);
+      for (const c of chunks) expect(c.trimEnd().endsWith("**Sources**")).toBe(false);
+      const all = chunks.join("\n");
+      for (const line of sources) expect(all).toContain(line);
+    }
+  });
+});

@@ -1,8 +1,9 @@
 import type { QuestionRow } from "../conversation/question-store.ts";
+import { QuarryError } from "../errors.ts";
 import { type AnswerDeps, AnswerJob, type AnswerOutcome } from "./answer-job.ts";
 import { mergeHistory, platformHistory } from "./conversation-history.ts";
 import { finishAnswered, finishFailed } from "./finish.ts";
-import { buildChatMessages, reserveFor } from "./history.ts";
+import { buildChatMessages, estimateTokens, reserveFor } from "./history.ts";
 import { chatRequest, prepare, type Setup } from "./prepare.ts";
 import { resume } from "./resume.ts";
 import { type Streamed, streamAnswer } from "./stream-answer.ts";
@@ -17,6 +18,7 @@ export type { AnswerDeps, AnswerOutcome } from "./answer-job.ts";
  */
 export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promise<AnswerOutcome> {
   const job = new AnswerJob(row, deps);
+  const streamed: Streamed = { citations: [] };
   const resumed = await resume(job);
   if (resumed) return resumed;
 
@@ -34,29 +36,48 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
         ),
       },
     );
-    const { messages } = buildChatMessages({
+    const reserveTokens = reserveFor(setup.model, setup.settings.max_tokens);
+    tooLongAlone(job, setup, reserveTokens);
+    const { messages, droppedTurns } = buildChatMessages({
       history,
       system: setup.settings.system,
       contextTokens: setup.model.contextLength,
-      reserveTokens: reserveFor(setup.model, setup.settings.max_tokens),
+      reserveTokens,
       supportsImages: setup.model.inputModalities.includes("image"),
     });
+    const earlier = history.length - 1;
+    if (droppedTurns > 0) {
+      (streamed.notes ??= []).push(
+        `Used the last ${earlier - droppedTurns} of ${earlier} earlier messages of this thread: the rest did not fit \`${setup.settings.model}\`'s context.`,
+      );
+    }
     return chatRequest(job, setup, messages);
   };
-  const streamed: Streamed = { citations: [] };
   job.log.info("answer.started", { model: setup.settings.model, attempt: row.attempts });
   let outcome: AnswerOutcome;
   try {
     await streamAnswer(job, setup, request, streamed);
     // A platform refusing the final post is not an answer failure: outside this try.
   } catch (err) {
-    outcome = await finishFailed(job, err, streamed);
+    outcome = await finishFailed(job, err, streamed, setup);
     job.log.warn("answer.finished", { ...summary(job, setup, streamed), outcome, error: err });
     return outcome;
   }
   outcome = await finishAnswered(job, setup, streamed);
   job.log.info("answer.finished", { ...summary(job, setup, streamed), outcome });
   return outcome;
+}
+
+/** A question that cannot fit the model's context even with no history is refused plainly. */
+function tooLongAlone(job: AnswerJob, setup: Setup, reserveTokens: number): void {
+  const room =
+    setup.model.contextLength - reserveTokens - estimateTokens(setup.settings.system) - 50;
+  const need = estimateTokens(job.q.text);
+  if (need <= room) return;
+  throw new QuarryError(
+    "question_too_long",
+    `Your question is too long for \`${setup.settings.model}\`: it is about ${need.toLocaleString("en-US")} tokens, and the model has room for about ${Math.max(0, room).toLocaleString("en-US")} once its answer is set aside. Shorten it, or choose a model with a larger context (\`model=…\`).`,
+  );
 }
 
 function summary(job: AnswerJob, setup: Setup, streamed: Streamed) {

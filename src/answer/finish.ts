@@ -6,7 +6,16 @@ import { type AnswerJob, type AnswerOutcome, PlatformRefusal } from "./answer-jo
 import { describeFailure } from "./failure-text.ts";
 import type { Setup } from "./prepare.ts";
 import { answerFooter, summaryLine } from "./progress.ts";
+import { numberSources } from "./sources.ts";
 import type { Streamed } from "./stream-answer.ts";
+
+/** Finish reasons that mean the answer is not whole, and what to tell the asker. */
+const CUT_OFF: Record<string, (setup: Setup) => string> = {
+  length: (s) =>
+    `_The answer was cut off: \`${s.settings.model}\` reached its output limit${s.settings.max_tokens ? ` (\`max_tokens=${s.settings.max_tokens}\`)` : ""}. Ask for less, or raise \`max_tokens\`._`,
+  content_filter: () =>
+    "_The answer was cut off by the provider's content filter; what is above is all it let through._",
+};
 
 /** The model finished: books the cost and shows the answer with its sources and cost. */
 export async function finishAnswered(
@@ -14,30 +23,33 @@ export async function finishAnswered(
   setup: Setup,
   streamed: Streamed,
 ): Promise<AnswerOutcome> {
-  const elapsedMs = job.now() - job.startedAt;
   await book(job, streamed.usage);
-  const model = setup.settings.model;
-  const footer = answerFooter({
-    citations: streamed.citations,
+  const cost = {
     usage: streamed.usage,
-    model,
-    elapsedMs,
-  });
-  const body = job.text.trim() ? job.text : "_The model finished without writing an answer._";
-  const summary = `✅ ${summaryLine({ usage: streamed.usage, model, elapsedMs })}`;
-  const outcome = await job.deliver(`${body}\n\n${footer}`, "answered", summary);
+    model: setup.settings.model,
+    elapsedMs: job.now() - job.startedAt,
+  };
+  const { text, sources } = numberSources(job.text, streamed.citations);
+  const cut = CUT_OFF[streamed.finishReason ?? ""];
+  const footer = answerFooter({ ...cost, sources, notes: streamed.notes });
+  const body = text.trim() ? text : "_The model finished without writing an answer._";
+  const ending = cut ? `\n\n⚠️ ${cut(setup)}` : "";
+  // A cut-off answer gets no ✅: the header says it is not whole.
+  const summary = `${cut ? "⚠️ _Cut off_ ·" : "✅"} ${summaryLine(cost)}`;
+  const outcome = await job.deliver(`${body}${ending}\n\n${footer}`, "answered", summary);
   await clearWorking(job);
   return outcome;
 }
 
 /**
  * The stream failed, was stopped, or the platform refused the answer: books what is known
- * and ends the question with the partial text kept and a plain message under it.
+ * and ends the question with the partial text (and its sources) kept and a plain message.
  */
 export async function finishFailed(
   job: AnswerJob,
   err: unknown,
   streamed: Streamed,
+  setup?: Setup,
 ): Promise<AnswerOutcome> {
   await book(job, streamed.usage);
   const reason = job.controller.signal.reason;
@@ -52,11 +64,20 @@ export async function finishFailed(
     : stalled
       ? "⚠️ This answer stopped making progress (no word from OpenRouter or the chat platform for minutes), so I ended it. Ask again to retry."
       : `⚠️ ${describeFailure(err)}`;
-  const partial = job.text.trim()
-    ? `${job.text}\n\n${message}\n_The answer above is incomplete._`
-    : message;
+  const { text, sources } = numberSources(job.text, streamed.citations);
+  const parts = [
+    text.trim() ? `${text}\n\n${message}\n_The answer above is incomplete._` : message,
+  ];
+  if (setup && (sources.length || streamed.usage)) {
+    const cost = {
+      usage: streamed.usage,
+      model: setup.settings.model,
+      elapsedMs: job.now() - job.startedAt,
+    };
+    parts.push(answerFooter({ ...cost, sources, notes: streamed.notes }));
+  }
   const outcome = cancelled ? "cancelled" : "failed";
-  const ended = await job.deliver(partial, outcome, job.ended(outcome));
+  const ended = await job.deliver(parts.join("\n\n"), outcome, job.ended(outcome));
   await clearWorking(job);
   return ended;
 }

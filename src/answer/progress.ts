@@ -1,4 +1,5 @@
-import type { Citation, Usage } from "../openrouter/types.ts";
+import type { Usage } from "../openrouter/types.ts";
+import { type Source, sourcesBlock } from "./sources.ts";
 
 /** `2m 05s`, `45s`, `1h 03m`. */
 export function formatElapsed(ms: number): string {
@@ -67,41 +68,53 @@ export function progressLine(opts: {
   return parts.join(" · ");
 }
 
-/** Sources and what the answer cost, appended under the answer. */
-export function answerFooter(opts: {
-  citations: Citation[];
+/** What answered and what it cost, for the footer and the status header. */
+export interface CostLine {
   usage?: Usage;
+  /** The model that answered. */
   model: string;
+  /** The model the channel asked for, when a fallback answered instead. */
+  requested?: string;
   elapsedMs: number;
-}): string {
-  const lines: string[] = [];
-  if (opts.citations.length) {
-    lines.push("**Sources**");
-    opts.citations.slice(0, 25).forEach((c, i) => {
-      const title = (c.title || hostOf(c.url)).replace(/[[\]]/g, "").slice(0, 120);
-      lines.push(`${i + 1}. [${title}](${c.url})`);
-    });
-    if (opts.citations.length > 25) lines.push(`…and ${opts.citations.length - 25} more`);
-    lines.push("");
-  }
-  lines.push(`_${summaryLine(opts)}_`);
-  return lines.join("\n");
 }
 
-/** `model · 6m 12s · $0.43 · 14 searches`. */
-export function summaryLine(opts: { usage?: Usage; model: string; elapsedMs: number }): string {
-  const parts = [`\`${opts.model}\``, formatElapsed(opts.elapsedMs)];
-  if (opts.usage?.cost !== undefined) parts.push(formatUsd(opts.usage.cost));
-  if (opts.usage?.webSearches)
-    parts.push(`${opts.usage.webSearches} web search${opts.usage.webSearches === 1 ? "" : "es"}`);
-  if (opts.usage) parts.push(`${opts.usage.promptTokens + opts.usage.completionTokens} tokens`);
+/**
+ * Sources and what the answer cost, appended under the answer: the numbered sources, any
+ * notes (a fallback model, history trimmed, images not seen), then the cost line.
+ */
+export function answerFooter(
+  opts: CostLine & { sources: readonly Source[]; notes?: string[] },
+): string {
+  const blocks: string[] = [];
+  const list = sourcesBlock(opts.sources);
+  if (list) blocks.push(list);
+  const notes = [...(opts.notes ?? [])];
+  if (opts.requested && opts.requested !== opts.model)
+    notes.unshift(
+      `Answered by \`${opts.model}\` because \`${opts.requested}\` is not available; choose another with \`model=…\`.`,
+    );
+  if (notes.length) blocks.push(notes.map((n) => `_${n}_`).join("\n"));
+  blocks.push(`_${summaryLine(opts)}_`);
+  return blocks.join("\n\n");
+}
+
+/** `model · 6m 12s · $0.43 · 12,301 in / 3,210 out tokens (2,100 reasoning) · 14 web searches`. */
+export function summaryLine(opts: CostLine): string {
+  const model =
+    opts.requested && opts.requested !== opts.model
+      ? `\`${opts.model}\` (fallback for \`${opts.requested}\`)`
+      : `\`${opts.model}\``;
+  const parts = [model, formatElapsed(opts.elapsedMs)];
+  const u = opts.usage;
+  if (u?.cost !== undefined) parts.push(formatUsd(u.cost));
+  if (u) {
+    const reasoning = u.reasoningTokens ? ` (${count(u.reasoningTokens)} reasoning)` : "";
+    parts.push(`${count(u.promptTokens)} in / ${count(u.completionTokens)} out tokens${reasoning}`);
+  }
+  if (u?.webSearches) parts.push(`${u.webSearches} web search${u.webSearches === 1 ? "" : "es"}`);
   return parts.join(" · ");
 }
 
-function hostOf(url: string): string {
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return url;
-  }
+function count(n: number): string {
+  return n.toLocaleString("en-US");
 }

@@ -4,6 +4,7 @@ import type { ChatRequest, Citation, Usage } from "../openrouter/types.ts";
 import type { AnswerJob } from "./answer-job.ts";
 import type { Setup } from "./prepare.ts";
 import { coarseElapsed, latestThought, progressLine } from "./progress.ts";
+import { numberSources } from "./sources.ts";
 
 /** What the model sent. */
 export interface Streamed {
@@ -12,6 +13,8 @@ export interface Streamed {
   finishReason?: string;
   /** OpenRouter's id of the generation, for its cost after a stop and for the logs. */
   generationId?: string;
+  /** Lines for the footer: history trimmed, images not seen, … */
+  notes?: string[];
 }
 
 /** How often the progress line is recomputed while the model thinks (it shows coarse steps). */
@@ -43,12 +46,14 @@ export async function streamAnswer(
       thought: latestThought(reasoning),
       note: resumed ? "restarted after an interruption" : undefined,
     });
-  writer.update(job.text, status());
+  // Inline links carry their source numbers as they stream; the numbers never change later.
+  const shown = () => numberSources(job.text).text;
+  writer.update(shown(), status());
   const working = () => {
     if (!job.text) void adapter.showWorking?.(job.q, "is researching…")?.catch(() => {});
   };
   working();
-  const ticker = setInterval(() => writer.update(job.text, status()), TICK_MS);
+  const ticker = setInterval(() => writer.update(shown(), status()), TICK_MS);
   const renew = setInterval(working, WORKING_MS);
   try {
     const or = openRouterConfig(job.deps.env);
@@ -76,7 +81,7 @@ export async function streamAnswer(
         partial.finishReason = ev.finishReason;
         partial.generationId = ev.generationId;
       }
-      if (ev.type !== "keepalive") writer.update(job.text, status());
+      if (ev.type !== "keepalive") writer.update(shown(), status());
     }
     return partial;
   } finally {

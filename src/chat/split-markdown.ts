@@ -117,9 +117,12 @@ function chooseCut(layout: Layout, start: number, room: number): Cut {
     const close = fence ? fence.close : "";
     if (at - start + close.length <= room) {
       const cut = { at, close, fence: f, midLine: false };
-      // Cutting right after an opener or right before a closer leaves an empty code block.
+      // Cutting right after an opener or right before a closer leaves an empty code block,
+      // and right after a heading leaves it apart from what it heads (a Sources list).
       const poor =
-        fence !== undefined && (line === fence.open + 1 || (fence.closed && line === fence.last));
+        (fence !== undefined &&
+          (line === fence.open + 1 || (fence.closed && line === fence.last))) ||
+        (fence === undefined && isHeading(text, lineStarts[line - 1] ?? 0, p));
       if (poor) poorLine ??= cut;
       else {
         bestLine ??= cut;
@@ -164,6 +167,12 @@ function closerFor(layout: Layout, line: number): { close: string; fence: number
   const fence = layout.fences[f];
   if (!fence || (fence.closed && line === fence.last)) return { close: "", fence: -1 };
   return { close: `\n${fence.close}`, fence: f };
+}
+
+/** A heading line: `# …` or a line that is all bold (`**Sources**`), as answers use them. */
+function isHeading(text: string, from: number, to: number): boolean {
+  const line = text.slice(from, to);
+  return /^\s{0,3}#{1,6}\s/.test(line) || /^\s{0,3}\*\*[^*\n]+\*\*:?\s*$/.test(line);
 }
 
 function isHighSurrogate(code: number): boolean {
