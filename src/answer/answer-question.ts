@@ -18,7 +18,7 @@ export type { AnswerDeps, AnswerOutcome } from "./answer-job.ts";
  */
 export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promise<AnswerOutcome> {
   const job = new AnswerJob(row, deps);
-  const streamed: Streamed = { citations: [] };
+  const streamed: Streamed = { citations: [], notes: [] };
   const resumed = await resume(job);
   if (resumed) return resumed;
 
@@ -47,7 +47,7 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     });
     const earlier = history.length - 1;
     if (droppedTurns > 0) {
-      (streamed.notes ??= []).push(
+      streamed.notes.push(
         `Used the last ${earlier - droppedTurns} of ${earlier} earlier messages of this thread: the rest did not fit \`${setup.settings.model}\`'s context.`,
       );
     }

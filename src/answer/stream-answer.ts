@@ -14,7 +14,7 @@ export interface Streamed {
   /** OpenRouter's id of the generation, for its cost after a stop and for the logs. */
   generationId?: string;
   /** Lines for the footer: history trimmed, images not seen, … */
-  notes?: string[];
+  notes: string[];
 }
 
 /** How often the progress line is recomputed while the model thinks (it shows coarse steps). */
