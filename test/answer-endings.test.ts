@@ -108,3 +108,21 @@ describe("honest endings", () => {
     expect(rows[0]?.state).toBe("failed");
   });
 });
+
+describe("progress", () => {
+  it("the first message names the model and says deep research can take minutes", async () => {
+    const world = await slackWorld();
+    const channel = freshChannel();
+    const ts = "1700005100.000100";
+    world.slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> q" });
+    world.openrouter.reply({ keepalives: 3, delayMs: 300, text: ["Done."] });
+    await sendMention(channel, ts);
+    await settled(slackThread(channel, ts));
+    const first = world.slack.callsTo("chat.postMessage")[0]?.body as {
+      blocks?: { text: string }[];
+    };
+    expect(first.blocks?.[0]?.text).toMatch(
+      /Researching with `openai\/o4-mini-deep-research`: deep research can take several minutes/,
+    );
+  });
+});

@@ -58,10 +58,11 @@ export function progressLine(opts: {
   thought?: string;
   note?: string;
 }): string {
+  // The first line anyone sees says who answers and that it may take a while.
   const head =
     opts.phase === "writing"
-      ? `✍️ _Writing… ${opts.elapsed}_`
-      : `⏳ _Researching with \`${opts.model}\`… ${opts.elapsed}_`;
+      ? `✍️ _\`${opts.model}\` is writing… ${opts.elapsed}_`
+      : `⏳ _Researching with \`${opts.model}\`: ${/deep-?research/i.test(opts.model) ? "deep research can take several minutes" : "this can take a minute"} · ${opts.elapsed}_`;
   const parts = [head];
   if (opts.note) parts.push(`_${opts.note}_`);
   if (opts.phase === "thinking" && opts.thought) parts.push(`_${opts.thought}_`);
