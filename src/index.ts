@@ -1,5 +1,6 @@
 // Composition root: the only file in src/ that knows the platform adapters.
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { DiscordApi } from "../adapters/discord/api.ts";
 import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import { ensureGateway } from "../adapters/discord/gateway-cron.ts";
@@ -26,6 +27,16 @@ const app = new Hono<RouteEnv>();
 
 app.use(requestLog());
 
+/**
+ * Slack and Discord send a few kilobytes; anything near a megabyte is not theirs. Checked
+ * before the body is read, decoded or verified, so an oversized request costs nothing.
+ */
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+const webhookBodyLimit = bodyLimit({
+  maxSize: MAX_WEBHOOK_BYTES,
+  onError: (c) => c.json({ ok: false, error: "payload_too_large" }, 413),
+});
+
 app.get("/health", (c) => {
   const slack = slackConfig(c.env);
   const discord = discordConfig(c.env);
@@ -48,14 +59,14 @@ app.get("/health", (c) => {
   });
 });
 
-app.post("/slack/events", async (c) => {
+app.post("/slack/events", webhookBodyLimit, async (c) => {
   const config = slackConfig(c.env);
   if (isOff(config)) return platformOff(c, config.off);
   const api = new SlackApi({ baseUrl: config.apiUrl, token: config.botToken });
   return handleSlackEvents({ env: c.env, config, api, request: c.req.raw });
 });
 
-app.post("/discord/interactions", async (c) => {
+app.post("/discord/interactions", webhookBodyLimit, async (c) => {
   const config = discordConfig(c.env);
   if (isOff(config)) return platformOff(c, config.off);
   return handleDiscordInteraction({
