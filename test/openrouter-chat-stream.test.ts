@@ -150,7 +150,7 @@ describe("hashUser", () => {
 });
 
 describe("streamChat parsing", () => {
-  it("yields keep-alives, reasoning once, text, new citations only, usage and done", async () => {
+  it("yields keep-alives, reasoning once, text, new citations only, usage and done naming the model", async () => {
     const a = { url: "https://a.example/rfc9114", title: "RFC 9114" };
     const b = { url: "https://b.example/quic", title: "QUIC" };
     const c = { url: "https://c.example/h3", title: "HTTP/3 explained" };
@@ -172,10 +172,18 @@ describe("streamChat parsing", () => {
       { type: "reasoning", text: " RFC 9114" },
       { type: "text", text: "HTTP/3 runs" },
       { type: "text", text: " over QUIC." },
-      { type: "citations", citations: [expect.objectContaining(a), expect.objectContaining(b)] },
-      { type: "citations", citations: [expect.objectContaining(c)] },
+      {
+        type: "citations",
+        citations: [expect.objectContaining(a), expect.objectContaining(b)],
+        all: [expect.objectContaining(a), expect.objectContaining(b)],
+      },
+      {
+        type: "citations",
+        citations: [expect.objectContaining(c)],
+        all: [a, b, c].map((x) => expect.objectContaining(x)),
+      },
       { type: "usage", usage: { ...tokens, reasoningTokens: 600, cost: 0.0123, webSearches: 3 } },
-      { type: "done", finishReason: "stop", generationId: "gen-1-fake" },
+      { type: "done", finishReason: "stop", generationId: "gen-1-fake", model: DEEP },
     ]);
   });
 
@@ -185,6 +193,7 @@ describe("streamChat parsing", () => {
       { type: "reasoning.encrypted", data: "b64" },
     ];
     const cite = { url: "https://x.example", title: "X", start_index: 0, end_index: 6 };
+    const xCitation = { url: "https://x.example", title: "X", startIndex: 0, endIndex: 6 };
     const fetchFn = rawSse([
       ": OPENROUTER PROCESSING\n\n",
       "data: {not json\n\n",
@@ -203,10 +212,7 @@ describe("streamChat parsing", () => {
       { type: "keepalive" },
       { type: "reasoning", text: "step one" },
       { type: "text", text: "Answer" },
-      {
-        type: "citations",
-        citations: [{ url: "https://x.example", title: "X", startIndex: 0, endIndex: 6 }],
-      },
+      { type: "citations", citations: [xCitation], all: [xCitation] },
       { type: "done", finishReason: "length", generationId: "gen-raw" },
     ]);
   });
