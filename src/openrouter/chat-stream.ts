@@ -27,6 +27,11 @@ export interface StreamChatOptions {
   idleTimeoutMs?: number;
   referer?: string;
   title?: string;
+  /**
+   * Called once, as soon as the generation id is known (the `X-Generation-Id` header or the
+   * first chunk's `id`), so a stopped or failed answer can still look its cost up.
+   */
+  onGenerationId?: (id: string) => void;
 }
 
 const FIRST_OUTPUT_TIMEOUT_MS = 20 * 60_000;
@@ -61,7 +66,11 @@ export async function* streamChat(
     if (!response.body) throw earlyEnd(req.model);
     reader = response.body.getReader();
 
-    const state = new ChunkReader(req.model, response.headers.get("X-Generation-Id") ?? undefined);
+    const state = new ChunkReader(
+      req.model,
+      response.headers.get("X-Generation-Id") ?? undefined,
+      opts.onGenerationId,
+    );
     const parser = createParser({
       onComment: () => state.events.push({ type: "keepalive" }),
       onEvent: (message) => state.read(message.data),
@@ -223,7 +232,18 @@ class ChunkReader {
   constructor(
     private readonly model: string,
     public generationId: string | undefined,
-  ) {}
+    private readonly onGenerationId: ((id: string) => void) | undefined,
+  ) {
+    if (generationId) this.tellGenerationId(generationId);
+  }
+
+  private tellGenerationId(id: string): void {
+    try {
+      this.onGenerationId?.(id);
+    } catch {
+      // The caller's bookkeeping must not break the answer.
+    }
+  }
 
   read(data: string): void {
     if (this.error || this.sawDone) return;
@@ -238,7 +258,10 @@ class ChunkReader {
       return; // A garbled line is not worth losing the answer over.
     }
     if (!isObject(chunk)) return;
-    if (!this.generationId && nonEmpty(chunk.id)) this.generationId = chunk.id;
+    if (!this.generationId && nonEmpty(chunk.id)) {
+      this.generationId = chunk.id;
+      this.tellGenerationId(chunk.id);
+    }
     if (nonEmpty(chunk.model)) this.answeredBy = chunk.model;
     const choice =
       Array.isArray(chunk.choices) && isObject(chunk.choices[0]) ? chunk.choices[0] : undefined;
