@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { chatRequestBody } from "../src/openrouter/chat-stream.ts";
 import { hashUser } from "../src/openrouter/hash-user.ts";
-import { isSameModel, searchesOnItsOwn } from "../src/openrouter/model-rules.ts";
+import { abortStopsBilling, isSameModel, searchesOnItsOwn } from "../src/openrouter/model-rules.ts";
 import type { ChatRequest, ModelInfo } from "../src/openrouter/types.ts";
 import { DEEP, type Harness, openRouterHarness, question } from "./support/openrouter-harness.ts";
 
@@ -229,5 +229,14 @@ describe("isSameModel", () => {
     expect(isSameModel("openai/gpt-5:online", "openai/gpt-5")).toBe(true);
     expect(isSameModel(DEEP, "perplexity/sonar-deep-research")).toBe(false);
     expect(isSameModel("openai/o4-mini", DEEP)).toBe(false);
+  });
+});
+
+describe("abortStopsBilling", () => {
+  it("is true for OpenAI and Anthropic, false for Perplexity, unknown for the rest", () => {
+    expect(abortStopsBilling(DEEP)).toBe(true);
+    expect(abortStopsBilling("anthropic/claude-sonnet-4.5")).toBe(true);
+    expect(abortStopsBilling("perplexity/sonar-deep-research")).toBe(false);
+    expect(abortStopsBilling("tiny/model")).toBeUndefined();
   });
 });

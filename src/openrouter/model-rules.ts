@@ -41,3 +41,13 @@ export function isSameModel(requested: string, answered: string): boolean {
       .replace(/-(\d{8}|\d{4}-\d{2}-\d{2})$/, "");
   return base(requested) === base(answered);
 }
+
+/**
+ * Whether aborting the request stops billing: OpenRouter documents it for OpenAI and Anthropic
+ * models; Perplexity keeps researching (and billing) after an abort. Undefined: not known.
+ */
+export function abortStopsBilling(id: string): boolean | undefined {
+  if (/^(openai|anthropic)\//i.test(id)) return true;
+  if (/^perplexity\//i.test(id)) return false;
+  return undefined;
+}
