@@ -1,4 +1,5 @@
 import { createParser } from "eventsource-parser";
+import { CitationSet, chunkAnnotations } from "./citations.ts";
 import {
   errorFromBody,
   errorFromResponse,
@@ -6,7 +7,12 @@ import {
   OpenRouterError,
   type OpenRouterErrorBody,
 } from "./openrouter-error.ts";
-import type { ChatRequest, Citation, ModelInfo, StreamEvent, Usage } from "./types.ts";
+import { StepReader } from "./progress-steps.ts";
+import { chatRequestBody } from "./request-body.ts";
+import type { ChatRequest, ModelInfo, StreamEvent } from "./types.ts";
+import { readUsage } from "./usage.ts";
+
+export { chatRequestBody } from "./request-body.ts";
 
 export interface StreamChatOptions {
   baseUrl: string;
@@ -21,6 +27,11 @@ export interface StreamChatOptions {
   idleTimeoutMs?: number;
   referer?: string;
   title?: string;
+  /**
+   * Called once, as soon as the generation id is known (the `X-Generation-Id` header or the
+   * first chunk's `id`), so a stopped or failed answer can still look its cost up.
+   */
+  onGenerationId?: (id: string) => void;
 }
 
 const FIRST_OUTPUT_TIMEOUT_MS = 20 * 60_000;
@@ -28,44 +39,9 @@ const IDLE_TIMEOUT_MS = 3 * 60_000;
 const DEFAULT_REFERER = "https://github.com/quarry-bot/quarry";
 const DEFAULT_TITLE = "Quarry";
 
-/** The JSON body for `POST /chat/completions`, with only the parameters the model takes. */
-export function chatRequestBody(
-  req: ChatRequest,
-  model: ModelInfo | undefined,
-): Record<string, unknown> {
-  const lists = (param: string) => model?.supportedParameters.includes(param) ?? false;
-  const body: Record<string, unknown> = {
-    model: req.model,
-    messages: req.messages,
-    stream: true,
-    // Deprecated upstream (usage now always arrives) but harmless, and older deployments need it.
-    usage: { include: true },
-  };
-  if (req.user) body.user = req.user;
-  if (req.maxTokens !== undefined && (!model || lists("max_tokens"))) {
-    body.max_tokens = Math.min(
-      req.maxTokens,
-      model?.maxCompletionTokens ?? Number.POSITIVE_INFINITY,
-    );
-  }
-  // `supported_parameters` overstates: deep-research models list temperature but reject it.
-  const deepResearch = /deep-research/i.test(req.model);
-  if (req.temperature !== undefined && lists("temperature") && !deepResearch) {
-    body.temperature = req.temperature;
-  }
-  if (
-    req.effort &&
-    lists("reasoning") &&
-    (!model?.supportedEfforts || model.supportedEfforts.includes(req.effort))
-  ) {
-    body.reasoning = { effort: req.effort };
-  }
-  return body;
-}
-
 /**
- * Streams one chat completion. Yields keep-alives, text, reasoning, new citations, usage and
- * a final `done`; throws `OpenRouterError` for HTTP errors, in-band errors, an early end and
+ * Streams one chat completion. Yields keep-alives, text, reasoning, steps, new or improved
+ * citations, usage and a final `done`; throws `OpenRouterError` for HTTP errors, in-band errors, an early end and
  * a stall, and the abort reason when `opts.signal` fires.
  */
 export async function* streamChat(
@@ -90,7 +66,11 @@ export async function* streamChat(
     if (!response.body) throw earlyEnd(req.model);
     reader = response.body.getReader();
 
-    const state = new ChunkReader(req.model, response.headers.get("X-Generation-Id") ?? undefined);
+    const state = new ChunkReader(
+      req.model,
+      response.headers.get("X-Generation-Id") ?? undefined,
+      opts.onGenerationId,
+    );
     const parser = createParser({
       onComment: () => state.events.push({ type: "keepalive" }),
       onEvent: (message) => state.read(message.data),
@@ -109,7 +89,10 @@ export async function* streamChat(
     }
     if (!state.sawDone && !state.finishReason) throw earlyEnd(req.model);
     finished = true;
-    yield { type: "done", finishReason: state.finishReason, generationId: state.generationId };
+    const done: StreamEvent = { type: "done", finishReason: state.finishReason };
+    if (state.generationId) done.generationId = state.generationId;
+    if (state.answeredBy) done.model = state.answeredBy;
+    yield done;
   } finally {
     guard.dispose();
     // Aborting stops processing and billing upstream; only when the answer did not finish.
@@ -241,12 +224,26 @@ class ChunkReader {
   error: OpenRouterError | undefined;
   sawDone = false;
   finishReason: string | undefined;
-  private readonly seenUrls = new Set<string>();
+  /** The chunks' `model`: with `models` fallbacks or a dated snapshot it differs from the request. */
+  answeredBy: string | undefined;
+  private readonly citations = new CitationSet();
+  private readonly steps = new StepReader();
 
   constructor(
     private readonly model: string,
     public generationId: string | undefined,
-  ) {}
+    private readonly onGenerationId: ((id: string) => void) | undefined,
+  ) {
+    if (generationId) this.tellGenerationId(generationId);
+  }
+
+  private tellGenerationId(id: string): void {
+    try {
+      this.onGenerationId?.(id);
+    } catch {
+      // The caller's bookkeeping must not break the answer.
+    }
+  }
 
   read(data: string): void {
     if (this.error || this.sawDone) return;
@@ -261,7 +258,11 @@ class ChunkReader {
       return; // A garbled line is not worth losing the answer over.
     }
     if (!isObject(chunk)) return;
-    if (!this.generationId && nonEmpty(chunk.id)) this.generationId = chunk.id;
+    if (!this.generationId && nonEmpty(chunk.id)) {
+      this.generationId = chunk.id;
+      this.tellGenerationId(chunk.id);
+    }
+    if (nonEmpty(chunk.model)) this.answeredBy = chunk.model;
     const choice =
       Array.isArray(chunk.choices) && isObject(chunk.choices[0]) ? chunk.choices[0] : undefined;
     if (choice) this.readChoice(choice);
@@ -282,63 +283,25 @@ class ChunkReader {
 
   private readChoice(choice: Json): void {
     const delta = isObject(choice.delta) ? choice.delta : {};
+    const details = Array.isArray(delta.reasoning_details) ? delta.reasoning_details : [];
     // `reasoning` and `reasoning_details` carry the same text; show one.
-    if (typeof delta.reasoning === "string") {
-      if (delta.reasoning) this.events.push({ type: "reasoning", text: delta.reasoning });
-    } else if (Array.isArray(delta.reasoning_details)) {
-      const text = delta.reasoning_details
-        .map((d) =>
-          isObject(d) ? (nonEmpty(d.text) ? d.text : nonEmpty(d.summary) ? d.summary : "") : "",
-        )
-        .join("");
-      if (text) this.events.push({ type: "reasoning", text });
+    const reasoning =
+      typeof delta.reasoning === "string"
+        ? delta.reasoning
+        : details
+            .map((d) =>
+              isObject(d) ? (nonEmpty(d.text) ? d.text : nonEmpty(d.summary) ? d.summary : "") : "",
+            )
+            .join("");
+    if (reasoning) this.events.push({ type: "reasoning", text: reasoning });
+    for (const text of this.steps.read(reasoning, details)) {
+      this.events.push({ type: "step", text });
     }
     if (nonEmpty(delta.content)) this.events.push({ type: "text", text: delta.content });
-    const message = isObject(choice.message) ? choice.message : {};
-    const annotations = [delta.annotations, message.annotations, choice.annotations].flatMap((a) =>
-      Array.isArray(a) ? a : [],
-    );
-    const fresh = annotations
-      .map(readCitation)
-      .filter((c): c is Citation => !!c && this.isNew(c.url));
-    if (fresh.length) this.events.push({ type: "citations", citations: fresh });
+    const changed = this.citations.add(chunkAnnotations(choice));
+    if (changed.length) {
+      this.events.push({ type: "citations", citations: changed, all: this.citations.all() });
+    }
     if (nonEmpty(choice.finish_reason)) this.finishReason = choice.finish_reason;
   }
-
-  private isNew(url: string): boolean {
-    if (this.seenUrls.has(url)) return false;
-    this.seenUrls.add(url);
-    return true;
-  }
-}
-
-function readCitation(annotation: unknown): Citation | undefined {
-  if (!isObject(annotation) || annotation.type !== "url_citation") return undefined;
-  // Some providers put the fields on the annotation itself instead of under `url_citation`.
-  const c = isObject(annotation.url_citation) ? annotation.url_citation : annotation;
-  if (!nonEmpty(c.url)) return undefined;
-  const citation: Citation = { url: c.url };
-  if (nonEmpty(c.title)) citation.title = c.title;
-  if (nonEmpty(c.content)) citation.content = c.content;
-  if (typeof c.start_index === "number") citation.startIndex = c.start_index;
-  if (typeof c.end_index === "number") citation.endIndex = c.end_index;
-  return citation;
-}
-
-function readUsage(raw: Json): Usage {
-  const num = (value: unknown) =>
-    typeof value === "number" && Number.isFinite(value) ? value : undefined;
-  const details = isObject(raw.completion_tokens_details) ? raw.completion_tokens_details : {};
-  const tools = isObject(raw.server_tool_use) ? raw.server_tool_use : {};
-  const usage: Usage = {
-    promptTokens: num(raw.prompt_tokens) ?? 0,
-    completionTokens: num(raw.completion_tokens) ?? 0,
-  };
-  const reasoningTokens = num(details.reasoning_tokens);
-  const cost = num(raw.cost);
-  const webSearches = num(tools.web_search_requests) ?? num(raw.web_search_requests);
-  if (reasoningTokens !== undefined) usage.reasoningTokens = reasoningTokens;
-  if (cost !== undefined) usage.cost = cost;
-  if (webSearches !== undefined) usage.webSearches = webSearches;
-  return usage;
 }

@@ -206,6 +206,9 @@ export function toUserMessage(err: OpenRouterError): string {
     case "stall":
       return `${capitalize(model)} sent nothing for ${formatDuration(err.silentForMs ?? 0)}, so I stopped waiting; ask again to retry.`;
     case "bad_request":
+      if (/is not a valid model id/i.test(said)) {
+        return `OpenRouter does not offer ${model} (it may have been retired); pick another model in the channel settings.`;
+      }
       return `OpenRouter refused the request to ${model}: ${reason ?? truncate(said, 300)}`;
     case "not_found":
       return `OpenRouter does not know the model ${model} (404); pick another one in the channel settings.`;
@@ -218,4 +221,24 @@ export function toUserMessage(err: OpenRouterError): string {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * True when the error means this model cannot answer at all, so another model should be tried:
+ * 400 "… is not a valid model ID" (an unknown or retired id), 404 "No endpoints found for …"
+ * or a provider's "model not found / does not exist / deprecated", and 503s that say no
+ * instance or provider of the model is available. Rate limits, credits and moderation are not.
+ */
+export function isModelUnavailable(err: unknown): boolean {
+  if (!(err instanceof OpenRouterError)) return false;
+  const said = `${err.message} ${err.providerReason ?? ""}`.toLowerCase();
+  if (/is not a valid model id|invalid model id/.test(said)) return true;
+  if (/no endpoints found/.test(said)) return true;
+  if (/model[_ ]not[_ ]found|model .*(does not exist|has been deprecated|is deprecated)/.test(said))
+    return true;
+  if (err.code === "not_found") return true;
+  if (err.status === 503 || (err.code === "provider" && err.status === 0)) {
+    return /unavailable|no instances|no (allowed )?providers|not available|no available/.test(said);
+  }
+  return false;
 }

@@ -19,6 +19,17 @@ export interface ChatRequest {
   effort?: Effort;
   /** Already hashed platform user id (never the raw id). */
   user?: string;
+  /**
+   * Models OpenRouter may try, in order, when `model` errors (outage, rate limit, moderation).
+   * Sent as OpenRouter's `models` array with `model` first, at most 3 ids in all.
+   */
+  fallbacks?: string[];
+  /**
+   * Give a model that does not search on its own OpenRouter's web search: the
+   * `openrouter:web_search` server tool where it takes tools, else the `web` plugin.
+   * Ignored for deep-research and other self-searching models.
+   */
+  webSearch?: boolean;
 }
 
 /** One `url_citation` annotation, deduped by URL. */
@@ -38,6 +49,8 @@ export interface Usage {
   /** USD as OpenRouter bills it. */
   cost?: number;
   webSearches?: number;
+  /** `usage.cost_details` as sent (e.g. `upstream_inference_cost`), numbers only. */
+  costDetails?: Record<string, number>;
 }
 
 /** What the stream yields, in order. Errors are thrown as `OpenRouterError`, not yielded. */
@@ -45,9 +58,23 @@ export type StreamEvent =
   | { type: "keepalive" }
   | { type: "text"; text: string }
   | { type: "reasoning"; text: string }
-  | { type: "citations"; citations: Citation[] }
+  /** What the model is doing now (a search, a page, a summary heading): plain, one line, ≤ 120 chars. */
+  | { type: "step"; text: string }
+  /**
+   * New or improved citations. Each entry is complete (merged with what arrived before) and
+   * replaces any earlier one with the same `url` (the first spelling seen is kept). `all` is
+   * every citation so far, in first-seen order.
+   */
+  | { type: "citations"; citations: Citation[]; all: Citation[] }
   | { type: "usage"; usage: Usage }
-  | { type: "done"; finishReason?: string; generationId?: string };
+  | {
+      type: "done";
+      /** `finish_reason` as sent: `stop`, `length`, `content_filter`, `tool_calls`, … */
+      finishReason?: string;
+      generationId?: string;
+      /** The `model` the chunks named: who actually answered (a fallback, or a dated variant). */
+      model?: string;
+    };
 
 /** One model of `GET /models`, reduced to what Quarry uses. */
 export interface ModelInfo {

@@ -1,51 +1,14 @@
 /**
- * An in-process OpenRouter: serves `GET /models` from a catalog and streams scripted
- * answers for `POST /chat/completions` with the real SSE framing and chunk shapes.
+ * An in-process OpenRouter: serves `GET /models` from a catalog, streams scripted answers for
+ * `POST /chat/completions` with the real SSE framing and chunk shapes, and answers
+ * `GET /generation?id=` the way the real one does (404 at first, then the record).
  * It records every request so tests can assert on what Quarry sent.
  */
+import { defaultCatalog } from "./openrouter-catalog.ts";
+import { chatSteps, type ScriptedReply, type Step } from "./openrouter-sse.ts";
 
-export interface FakeCitation {
-  url: string;
-  title?: string;
-  content?: string;
-}
-
-export interface FakeUsage {
-  cost?: number;
-  promptTokens?: number;
-  completionTokens?: number;
-  reasoningTokens?: number;
-  webSearches?: number;
-}
-
-export interface ScriptedReply {
-  /** `: OPENROUTER PROCESSING` comments sent before anything else. */
-  keepalives?: number;
-  reasoning?: string[];
-  /** The answer, one content chunk per entry. */
-  text?: string[];
-  /** One `delta.annotations` chunk after the text; an array of arrays sends one chunk per group. */
-  citations?: FakeCitation[] | FakeCitation[][];
-  usage?: FakeUsage;
-  finishReason?: string;
-  /** Answer before streaming: HTTP `status` with this JSON `body` (and headers, e.g. Retry-After). */
-  error?: { status: number; body: unknown; headers?: Record<string, string> };
-  /** After the text: an HTTP-200 chunk with top-level `error` and `finish_reason: "error"`. */
-  midStreamError?: { code: string | number; message: string };
-  /** End the stream after this many reasoning/text chunks, without finish_reason or [DONE]. */
-  dropAfter?: number;
-  /** Pause before every frame, keep-alives included. */
-  delayMs?: number;
-  /** After the keep-alives, send nothing more until the request is aborted. */
-  hangAfterKeepalives?: boolean;
-  /**
-   * Send `text` (joined) as real streams do: token-sized deltas of 1–4 words, a line break
-   * leading the word after it rather than ending a delta (see `tokenDeltas`). A number is the seed.
-   */
-  words?: boolean | number;
-  /** Send this many SSE frames (keep-alives included), then nothing until the request is aborted. */
-  hangAfter?: number;
-}
+export * from "./openrouter-catalog.ts";
+export * from "./openrouter-sse.ts";
 
 export interface RecordedRequest {
   method: string;
@@ -56,156 +19,33 @@ export interface RecordedRequest {
   aborted?: boolean;
 }
 
+/** One generation as `GET /generation` reports it. */
+interface Generation {
+  id: string;
+  model: string;
+  reply: ScriptedReply;
+  record: RecordedRequest;
+  /** `GET /generation` calls for this id so far. */
+  lookups: number;
+}
+
 export const FAKE_OPENROUTER_URL = "https://openrouter.test/api/v1";
-
-/** Catalog entries in the shape `GET /models` really returns. */
-export function defaultCatalog(): Record<string, unknown>[] {
-  return [
-    catalogEntry("openai/o4-mini-deep-research", "OpenAI: o4 Mini Deep Research", {
-      context: 200_000,
-      maxCompletion: 100_000,
-      prompt: "0.000002",
-      completion: "0.000008",
-      webSearch: "0.01",
-      // The real catalog lists temperature here although the model rejects it.
-      params: [
-        "max_tokens",
-        "reasoning",
-        "include_reasoning",
-        "temperature",
-        "response_format",
-        "seed",
-      ],
-      efforts: ["medium"],
-      input: ["text", "image", "file"],
-    }),
-    catalogEntry("openai/o4-mini", "OpenAI: o4 Mini", {
-      context: 200_000,
-      maxCompletion: 100_000,
-      prompt: "0.0000011",
-      completion: "0.0000044",
-      params: ["max_tokens", "reasoning", "include_reasoning", "tools", "tool_choice", "seed"],
-      efforts: ["low", "medium", "high"],
-      input: ["text", "image"],
-    }),
-    catalogEntry("anthropic/claude-sonnet-4.5", "Anthropic: Claude Sonnet 4.5", {
-      context: 1_000_000,
-      maxCompletion: 64_000,
-      prompt: "0.000003",
-      completion: "0.000015",
-      params: ["max_tokens", "temperature", "top_p", "top_k", "stop", "tools", "tool_choice"],
-      input: ["text", "image"],
-    }),
-    catalogEntry("tiny/model", "Tiny Model", {
-      context: 1_000,
-      maxCompletion: 256,
-      prompt: "0.0000001",
-      completion: "0.0000002",
-      params: ["max_tokens", "temperature"],
-      input: ["text"],
-    }),
-  ];
-}
-
-/** A cheap text-only model that takes only `max_tokens`, to fill a catalog. */
-export function textModelEntry(id: string, name: string): Record<string, unknown> {
-  return catalogEntry(id, name, {
-    context: 8000,
-    maxCompletion: 1000,
-    prompt: "0.000001",
-    completion: "0.000002",
-    params: ["max_tokens"],
-    input: ["text"],
-  });
-}
-
-/** One catalog entry in the real `GET /models` shape. */
-export function catalogEntry(
-  id: string,
-  name: string,
-  m: {
-    context: number;
-    maxCompletion: number;
-    prompt: string;
-    completion: string;
-    webSearch?: string;
-    params: string[];
-    efforts?: string[];
-    input: string[];
-  },
-): Record<string, unknown> {
-  return {
-    id,
-    canonical_slug: id,
-    name,
-    created: 1_750_000_000,
-    description: `${name} (fake catalog entry)`,
-    context_length: m.context,
-    architecture: {
-      modality: `${m.input.join("+")}->text`,
-      input_modalities: m.input,
-      output_modalities: ["text"],
-      tokenizer: "Other",
-      instruct_type: null,
-    },
-    pricing: {
-      prompt: m.prompt,
-      completion: m.completion,
-      request: "0",
-      image: "0",
-      ...(m.webSearch ? { web_search: m.webSearch } : {}),
-      internal_reasoning: "0",
-    },
-    top_provider: {
-      context_length: m.context,
-      max_completion_tokens: m.maxCompletion,
-      is_moderated: true,
-    },
-    per_request_limits: null,
-    supported_parameters: m.params,
-    ...(m.efforts ? { reasoning: { supported_efforts: m.efforts } } : {}),
-  };
-}
 
 const DEFAULT_REPLY: ScriptedReply = {
   text: ["This is ", "a short answer from the fake."],
   usage: { cost: 0.0001, promptTokens: 12, completionTokens: 8 },
 };
 
-type Step = { frame: string } | { hang: true };
-
-/**
- * `text` cut the way a model's tokens arrive: 1–4 words per delta, each word with the
- * whitespace before it (spaces, line breaks), so deltas join back to `text` exactly and
- * one ends in a line break only where `text` does. Deterministic for a given `seed`.
- */
-export function tokenDeltas(text: string, seed = 1): string[] {
-  const words: string[] = [...(text.match(/\s*\S+/g) ?? [])];
-  const rest = text.slice(words.join("").length);
-  if (rest) {
-    if (words.length) words[words.length - 1] += rest;
-    else words.push(rest);
-  }
-  // A linear congruential generator: the same deltas on every run for one seed.
-  let state = seed >>> 0 || 1;
-  const deltas: string[] = [];
-  for (let i = 0; i < words.length; ) {
-    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
-    const n = 1 + Math.floor((state / 2 ** 32) * 4);
-    deltas.push(words.slice(i, i + n).join(""));
-    i += n;
-  }
-  return deltas;
-}
-
 export class FakeOpenRouter {
   readonly requests: RecordedRequest[] = [];
-  /** What `GET /models` serves; tests may edit it. */
+  /** What `GET /models` serves, and which models chat answers for; tests may edit it. */
   models: Record<string, unknown>[] = defaultCatalog();
   /** When set, `GET /models` fails with it (until cleared). */
   modelsFailure: { status: number; body: unknown } | undefined;
+  /** `GET /generation?id=` answers 404 this many times per id before the record, as right after the end. */
+  generationNotReadyFor = 0;
   private readonly script: ScriptedReply[] = [];
-  private generations = 0;
+  private readonly generations = new Map<string, Generation>();
 
   /** Queues the answer to the next unscripted `POST /chat/completions`. */
   reply(reply: ScriptedReply): this {
@@ -218,6 +58,11 @@ export class FakeOpenRouter {
     return this.requests
       .filter((r) => r.method === "POST" && r.path.endsWith("/chat/completions"))
       .map((r) => r.body as Record<string, unknown>);
+  }
+
+  /** `GET /generation` requests received, in order. */
+  get generationLookups(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.endsWith("/generation"));
   }
 
   async handle(req: Request): Promise<Response> {
@@ -238,6 +83,9 @@ export class FakeOpenRouter {
     this.requests.push(record);
     const path = url.pathname.replace(/^.*\/api\/v1/, "");
     if (req.method === "GET" && path === "/models") return this.serveModels();
+    if (req.method === "GET" && path === "/generation") {
+      return this.serveGeneration(url.searchParams.get("id") ?? "");
+    }
     if (req.method === "POST" && path === "/chat/completions")
       return this.serveChat(req, record, body);
     return json(404, { error: { code: 404, message: `No route for ${req.method} ${path}` } });
@@ -248,12 +96,37 @@ export class FakeOpenRouter {
     return json(200, { data: this.models });
   }
 
+  /**
+   * The model that answers, as OpenRouter picks it: with a `models` array the first one the
+   * catalog has (it falls back past unknown and failing ids), else `model` itself.
+   */
+  private answeringModel(body: unknown): { model: string } | { invalid: string } {
+    const b = (body ?? {}) as { model?: unknown; models?: unknown };
+    const known = new Set(this.models.map((m) => String(m.id)));
+    const asked = typeof b.model === "string" ? b.model : "unknown/model";
+    if (Array.isArray(b.models) && b.models.length) {
+      const ids = b.models.filter((m): m is string => typeof m === "string");
+      const found = ids.find((id) => known.has(id));
+      return found ? { model: found } : { invalid: ids[0] ?? asked };
+    }
+    return known.has(asked) ? { model: asked } : { invalid: asked };
+  }
+
   private serveChat(req: Request, record: RecordedRequest, body: unknown): Response {
+    // Checked before any model runs, so a scripted reply waits for the next valid request.
+    const answering = this.answeringModel(body);
+    if ("invalid" in answering) {
+      // The real body, user_id included (https://github.com/continuedev/continue/issues/10758).
+      return json(400, {
+        error: { message: `${answering.invalid} is not a valid model ID`, code: 400 },
+        user_id: "user_fake",
+      });
+    }
     const reply = this.script.shift() ?? DEFAULT_REPLY;
     if (reply.error) return json(reply.error.status, reply.error.body, reply.error.headers);
-    const modelId = String((body as { model?: unknown } | undefined)?.model ?? "unknown/model");
-    const id = `gen-${++this.generations}-fake`;
-    const all = chatSteps(reply, id, modelId);
+    const id = `gen-${this.generations.size + 1}-fake`;
+    this.generations.set(id, { id, model: answering.model, reply, record, lookups: 0 });
+    const all = chatSteps(reply, id, answering.model);
     const steps: Step[] =
       reply.hangAfter === undefined ? all : [...all.slice(0, reply.hangAfter), { hang: true }];
     const delayMs = reply.delayMs ?? 0;
@@ -298,98 +171,43 @@ export class FakeOpenRouter {
       },
     });
   }
-}
 
-function chatSteps(reply: ScriptedReply, id: string, modelId: string): Step[] {
-  const created = Math.floor(Date.now() / 1000);
-  const chunk = (extra: Record<string, unknown>) =>
-    `data: ${JSON.stringify({ id, provider: "OpenAI", model: modelId, object: "chat.completion.chunk", created, ...extra })}\n\n`;
-  const choice = (delta: Record<string, unknown>, finishReason: string | null = null) =>
-    chunk({
-      choices: [
-        {
-          index: 0,
-          delta: { role: "assistant", ...delta },
-          finish_reason: finishReason,
-          native_finish_reason: finishReason,
-          logprobs: null,
-        },
-      ],
-    });
-  const steps: Step[] = [];
-  for (let i = 0; i < (reply.keepalives ?? 0); i++)
-    steps.push({ frame: ": OPENROUTER PROCESSING\n\n" });
-  if (reply.hangAfterKeepalives) return [...steps, { hang: true }];
-  steps.push({ frame: choice({ content: "", reasoning: null }) });
-  const content: string[] = [
-    ...(reply.reasoning ?? []).map((r) =>
-      choice({
-        content: "",
-        reasoning: r,
-        reasoning_details: [
-          { type: "reasoning.summary", summary: r, format: "openai-responses-v1", index: 0 },
-        ],
-      }),
-    ),
-    ...textDeltas(reply).map((t) => choice({ content: t, reasoning: null })),
-  ];
-  if (reply.dropAfter !== undefined) {
-    return [...steps, ...content.slice(0, reply.dropAfter).map((frame) => ({ frame }))];
-  }
-  steps.push(...content.map((frame) => ({ frame })));
-  const groups = reply.citations?.length
-    ? Array.isArray(reply.citations[0])
-      ? (reply.citations as FakeCitation[][])
-      : [reply.citations as FakeCitation[]]
-    : [];
-  for (const group of groups) {
-    const annotations = group.map((c) => ({
-      type: "url_citation",
-      url_citation: {
-        url: c.url,
-        title: c.title ?? c.url,
-        content: c.content ?? "",
-        start_index: 0,
-        end_index: 0,
+  /** `{ data: { … } }` in the documented snake_case shape, after `generationNotReadyFor` 404s. */
+  private serveGeneration(id: string): Response {
+    const gen = this.generations.get(id);
+    const notFound = () =>
+      json(404, { error: { code: 404, message: `Generation ${id} not found` } });
+    if (!gen) return notFound();
+    gen.lookups++;
+    if (gen.lookups <= this.generationNotReadyFor) return notFound();
+    const u = gen.reply.usage ?? {};
+    return json(200, {
+      data: {
+        id,
+        upstream_id: `chatcmpl-${id}`,
+        total_cost: gen.reply.generationCost ?? u.cost ?? 0,
+        cache_discount: null,
+        upstream_inference_cost: null,
+        created_at: new Date().toISOString(),
+        model: gen.model,
+        streamed: true,
+        cancelled: gen.record.aborted === true,
+        provider_name: "OpenAI",
+        latency: 1250,
+        generation_time: 1200,
+        finish_reason: gen.record.aborted ? null : (gen.reply.finishReason ?? "stop"),
+        tokens_prompt: u.promptTokens ?? 10,
+        tokens_completion: u.completionTokens ?? 20,
+        native_tokens_prompt: u.promptTokens ?? 10,
+        native_tokens_completion: u.completionTokens ?? 20,
+        native_tokens_reasoning: u.reasoningTokens ?? 0,
+        num_search_results: u.webSearches ?? 0,
+        origin: "https://github.com/quarry-bot/quarry",
+        usage: gen.reply.generationCost ?? u.cost ?? 0,
+        is_byok: false,
       },
-    }));
-    steps.push({ frame: choice({ content: "", annotations }) });
-  }
-  if (reply.midStreamError) {
-    steps.push({
-      frame: chunk({
-        error: reply.midStreamError,
-        choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }],
-      }),
     });
-    return steps;
   }
-  steps.push({ frame: choice({ content: "" }, reply.finishReason ?? "stop") });
-  const u = reply.usage ?? {};
-  steps.push({
-    frame: chunk({
-      choices: [],
-      usage: {
-        prompt_tokens: u.promptTokens ?? 10,
-        completion_tokens: u.completionTokens ?? 20,
-        total_tokens: (u.promptTokens ?? 10) + (u.completionTokens ?? 20),
-        cost: u.cost ?? 0,
-        prompt_tokens_details: { cached_tokens: 0 },
-        completion_tokens_details: { reasoning_tokens: u.reasoningTokens ?? 0 },
-        ...(u.webSearches !== undefined
-          ? { server_tool_use: { web_search_requests: u.webSearches } }
-          : {}),
-      },
-    }),
-  });
-  steps.push({ frame: "data: [DONE]\n\n" });
-  return steps;
-}
-
-function textDeltas(reply: ScriptedReply): string[] {
-  const text = reply.text ?? [];
-  if (reply.words === undefined || reply.words === false) return text;
-  return tokenDeltas(text.join(""), reply.words === true ? 1 : reply.words);
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
