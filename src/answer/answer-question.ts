@@ -48,12 +48,12 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     const earlier = history.length - 1;
     if (droppedTurns > 0) {
       streamed.notes.push(
-        `Used the last ${earlier - droppedTurns} of ${earlier} earlier messages of this thread: the rest did not fit \`${setup.settings.model}\`'s context.`,
+        `Used the last ${earlier - droppedTurns} of ${earlier} earlier messages of this thread: the rest did not fit \`${setup.model.id}\`'s context.`,
       );
     }
     return chatRequest(job, setup, messages);
   };
-  job.log.info("answer.started", { model: setup.settings.model, attempt: row.attempts });
+  job.log.info("answer.started", { model: setup.model.id, attempt: row.attempts });
   let outcome: AnswerOutcome;
   try {
     await streamAnswer(job, setup, request, streamed);
@@ -76,13 +76,14 @@ function tooLongAlone(job: AnswerJob, setup: Setup, reserveTokens: number): void
   if (need <= room) return;
   throw new QuarryError(
     "question_too_long",
-    `Your question is too long for \`${setup.settings.model}\`: it is about ${need.toLocaleString("en-US")} tokens, and the model has room for about ${Math.max(0, room).toLocaleString("en-US")} once its answer is set aside. Shorten it, or choose a model with a larger context (\`model=…\`).`,
+    `Your question is too long for \`${setup.model.id}\`: it is about ${need.toLocaleString("en-US")} tokens, and the model has room for about ${Math.max(0, room).toLocaleString("en-US")} once its answer is set aside. Shorten it, or choose a model with a larger context (\`model=…\`).`,
   );
 }
 
 function summary(job: AnswerJob, setup: Setup, streamed: Streamed) {
   return {
-    model: setup.settings.model,
+    model: streamed.model ?? setup.model.id,
+    ...(setup.requested ? { requested_model: setup.requested } : {}),
     generation: streamed.generationId,
     cost_usd: streamed.usage?.cost,
     elapsed_ms: job.now() - job.startedAt,

@@ -1,18 +1,21 @@
 import { ledgerFor, utcDay } from "../budget/channel-ledger.ts";
+import { openRouterConfig } from "../config.ts";
 import { QuarryError } from "../errors.ts";
+import { fetchGenerationCost } from "../openrouter/generation-cost.ts";
+import { abortStopsBilling, isSameModel } from "../openrouter/model-rules.ts";
 import { OpenRouterError } from "../openrouter/openrouter-error.ts";
 import type { Usage } from "../openrouter/types.ts";
 import { type AnswerJob, type AnswerOutcome, PlatformRefusal } from "./answer-job.ts";
 import { describeFailure } from "./failure-text.ts";
 import type { Setup } from "./prepare.ts";
-import { answerFooter, summaryLine } from "./progress.ts";
+import { answerFooter, type CostLine, summaryLine } from "./progress.ts";
 import { numberSources } from "./sources.ts";
 import type { Streamed } from "./stream-answer.ts";
 
 /** Finish reasons that mean the answer is not whole, and what to tell the asker. */
 const CUT_OFF: Record<string, (setup: Setup) => string> = {
   length: (s) =>
-    `_The answer was cut off: \`${s.settings.model}\` reached its output limit${s.settings.max_tokens ? ` (\`max_tokens=${s.settings.max_tokens}\`)` : ""}. Ask for less, or raise \`max_tokens\`._`,
+    `_The answer was cut off: \`${s.model.id}\` reached its output limit${s.settings.max_tokens ? ` (\`max_tokens=${s.settings.max_tokens}\`)` : ""}. Ask for less, or raise \`max_tokens\`._`,
   content_filter: () =>
     "_The answer was cut off by the provider's content filter; what is above is all it let through._",
 };
@@ -24,11 +27,7 @@ export async function finishAnswered(
   streamed: Streamed,
 ): Promise<AnswerOutcome> {
   await book(job, streamed.usage);
-  const cost = {
-    usage: streamed.usage,
-    model: setup.settings.model,
-    elapsedMs: job.now() - job.startedAt,
-  };
+  const cost = costLine(job, setup, streamed);
   const { text, sources } = numberSources(job.text, streamed.citations);
   const cut = CUT_OFF[streamed.finishReason ?? ""];
   const footer = answerFooter({ ...cost, sources, notes: streamed.notes });
@@ -51,6 +50,19 @@ export async function finishFailed(
   streamed: Streamed,
   setup?: Setup,
 ): Promise<AnswerOutcome> {
+  // A stopped or failed answer has no usage chunk: ask OpenRouter what it cost.
+  if (streamed.usage?.cost === undefined && streamed.generationId) {
+    const { baseUrl, apiKey } = openRouterConfig(job.deps.env);
+    const found = await fetchGenerationCost({ baseUrl, apiKey, id: streamed.generationId });
+    if (found?.cost !== undefined) {
+      streamed.usage = {
+        promptTokens: found.promptTokens ?? streamed.usage?.promptTokens ?? 0,
+        completionTokens: found.completionTokens ?? streamed.usage?.completionTokens ?? 0,
+        ...(found.reasoningTokens !== undefined ? { reasoningTokens: found.reasoningTokens } : {}),
+        cost: found.cost,
+      };
+    }
+  }
   await book(job, streamed.usage);
   const reason = job.controller.signal.reason;
   if (reason instanceof PlatformRefusal) return job.refused(reason.refusal);
@@ -59,8 +71,12 @@ export async function finishFailed(
     job.controller.signal.aborted &&
     !stalled &&
     !(err instanceof OpenRouterError && err.code === "stall");
+  const model = streamed.model ?? setup?.model.id ?? "";
+  const keepsBilling = cancelled && abortStopsBilling(model) === false;
   const message = cancelled
-    ? "⏹️ Stopped."
+    ? keepsBilling
+      ? `⏹️ Stopped. \`${model}\` cannot be cancelled at its provider, so it may still finish the research in the background and be billed for it.`
+      : "⏹️ Stopped."
     : stalled
       ? "⚠️ This answer stopped making progress (no word from OpenRouter or the chat platform for minutes), so I ended it. Ask again to retry."
       : `⚠️ ${describeFailure(err)}`;
@@ -69,17 +85,25 @@ export async function finishFailed(
     text.trim() ? `${text}\n\n${message}\n_The answer above is incomplete._` : message,
   ];
   if (setup && (sources.length || streamed.usage)) {
-    const cost = {
-      usage: streamed.usage,
-      model: setup.settings.model,
-      elapsedMs: job.now() - job.startedAt,
-    };
-    parts.push(answerFooter({ ...cost, sources, notes: streamed.notes }));
+    parts.push(answerFooter({ ...costLine(job, setup, streamed), sources, notes: streamed.notes }));
   }
   const outcome = cancelled ? "cancelled" : "failed";
   const ended = await job.deliver(parts.join("\n\n"), outcome, job.ended(outcome));
   await clearWorking(job);
   return ended;
+}
+
+/** Who answered (a fallback, if one did), what it cost, how long it took. */
+function costLine(job: AnswerJob, setup: Setup, streamed: Streamed): CostLine {
+  const asked = setup.model.id;
+  const answered = streamed.model && !isSameModel(asked, streamed.model) ? streamed.model : asked;
+  const requested = setup.requested ?? (answered !== asked ? asked : undefined);
+  return {
+    usage: streamed.usage,
+    model: answered,
+    ...(requested ? { requested } : {}),
+    elapsedMs: job.now() - job.startedAt,
+  };
 }
 
 /** Clears the platform's "working" indicator; cosmetic, so a failure is ignored. */

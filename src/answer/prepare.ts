@@ -1,10 +1,12 @@
 import { ledgerFor, utcDay } from "../budget/channel-ledger.ts";
 import type { ChatAdapter } from "../chat/adapter.ts";
 import type { Question } from "../chat/types.ts";
-import { openRouterConfig } from "../config.ts";
+import { type Env, openRouterConfig } from "../config.ts";
 import { hashUser } from "../openrouter/hash-user.ts";
 import { createModelCatalog } from "../openrouter/model-catalog.ts";
-import type { ChatRequest, ModelInfo } from "../openrouter/types.ts";
+import { chooseModel, DEFAULT_FALLBACK_MODELS } from "../openrouter/model-choice.ts";
+import { isDeepResearchModel } from "../openrouter/model-rules.ts";
+import type { ChatRequest, ModelCatalog, ModelInfo } from "../openrouter/types.ts";
 import type { ChannelSettings, StreamingMode } from "../settings/settings.ts";
 import { SettingsStore } from "../settings/settings-store.ts";
 import { timedKv } from "../storage/timed-kv.ts";
@@ -15,7 +17,12 @@ import { formatUsd } from "./progress.ts";
 /** What an answer needs before it asks the model. */
 export interface Setup {
   settings: ChannelSettings;
+  /** The model asked: the channel's, or the first fallback the catalog has. */
   model: ModelInfo;
+  /** The channel's model, when a fallback answers in its place. */
+  requested?: string;
+  /** Further models OpenRouter may fall back to (its `models` array), in order. */
+  fallbacks: ModelInfo[];
 }
 
 /**
@@ -34,18 +41,31 @@ export async function prepare(job: AnswerJob): Promise<Setup | { ended: Promise<
       q.thread.channelId,
     );
     job.writer(streamsNatively(job.adapter, q, settings.streaming));
-    const model = await createModelCatalog({ baseUrl: or.baseUrl, apiKey: or.apiKey, kv }).get(
-      settings.model,
-    );
-    if (!model) {
+    const catalog = createModelCatalog({ baseUrl: or.baseUrl, apiKey: or.apiKey, kv });
+    const fallbacks = fallbackModels(env);
+    const choice = await chooseModel({ requested: settings.model, fallbacks, catalog });
+    if ("missing" in choice) {
       return end(
         job,
-        `⚠️ The model \`${settings.model}\` is not in OpenRouter's catalog (renamed or withdrawn). Choose another with the settings command (\`model=…\`).`,
+        `⚠️ The model \`${settings.model}\` is not in OpenRouter's catalog (renamed or withdrawn), and neither is any fallback (${choice.tried.map((m) => `\`${m}\``).join(", ")}). Choose another with the settings command (\`model=…\`).`,
       );
     }
     const over = await overBudget(job, settings);
     if (over) return end(job, over);
-    return { settings, model };
+    const model = choice.model;
+    // Research models fall back to research models only; the rest keep to what was chosen.
+    const others = isDeepResearchModel(model.id)
+      ? await listed(
+          catalog,
+          fallbacks.filter((id) => id !== model.id),
+        )
+      : [];
+    return {
+      settings,
+      model,
+      ...(choice.fallbackFrom ? { requested: choice.fallbackFrom } : {}),
+      fallbacks: others,
+    };
   } catch (err) {
     // e.g. the model catalog refused the API key, a var is malformed, KV timed out.
     return end(job, `⚠️ ${describeFailure(err)}`);
@@ -60,7 +80,8 @@ export async function chatRequest(
 ): Promise<ChatRequest> {
   const { settings } = setup;
   return {
-    model: settings.model,
+    model: setup.model.id,
+    ...(setup.fallbacks.length ? { fallbacks: setup.fallbacks.map((m) => m.id) } : {}),
     messages,
     maxTokens: settings.max_tokens,
     temperature: settings.temperature,
@@ -74,6 +95,22 @@ function streamsNatively(adapter: ChatAdapter, q: Question, mode: StreamingMode)
   if (!adapter.stream || mode === "edit") return false;
   if (mode === "native") return true;
   return adapter.stream.preferredFor?.(q) ?? true;
+}
+
+/** The fallbacks the catalog lists, in order. */
+async function listed(catalog: ModelCatalog, ids: string[]): Promise<ModelInfo[]> {
+  const found = await Promise.all(ids.map((id) => catalog.get(id).catch(() => undefined)));
+  return found.filter((m): m is ModelInfo => !!m);
+}
+
+/** `FALLBACK_MODELS` (comma-separated), else current deep-research models. */
+function fallbackModels(env: Env): string[] {
+  const raw = (env as { FALLBACK_MODELS?: string }).FALLBACK_MODELS;
+  const ids = raw
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return ids?.length ? ids : [...DEFAULT_FALLBACK_MODELS];
 }
 
 function end(job: AnswerJob, text: string): { ended: Promise<AnswerOutcome> } {

@@ -1,5 +1,6 @@
 import { openRouterConfig } from "../config.ts";
 import { streamChat } from "../openrouter/chat-stream.ts";
+import { isModelUnavailable } from "../openrouter/openrouter-error.ts";
 import type { ChatRequest, Citation, Usage } from "../openrouter/types.ts";
 import type { AnswerJob } from "./answer-job.ts";
 import type { Setup } from "./prepare.ts";
@@ -15,6 +16,8 @@ export interface Streamed {
   generationId?: string;
   /** Lines for the footer: history trimmed, images not seen, … */
   notes: string[];
+  /** The model that answered, as OpenRouter reports it (a fallback may have). */
+  model?: string;
 }
 
 /** How often the progress line is recomputed while the model thinks (it shows coarse steps). */
@@ -34,16 +37,16 @@ export async function streamAnswer(
 ): Promise<Streamed> {
   const { adapter } = job;
   const writer = job.writer();
-  const model = setup.settings.model;
   const resumed = job.row.attempts > 1;
   let reasoning = "";
+  let step: string | undefined;
   let phase: "thinking" | "writing" = job.text ? "writing" : "thinking";
   const status = () =>
     progressLine({
       phase,
       elapsed: coarseElapsed(job.now() - job.startedAt),
-      model,
-      thought: latestThought(reasoning),
+      model: setup.model.id,
+      thought: step ?? latestThought(reasoning),
       note: resumed ? "restarted after an interruption" : undefined,
     });
   // Inline links carry their source numbers as they stream; the numbers never change later.
@@ -58,32 +61,51 @@ export async function streamAnswer(
   try {
     const or = openRouterConfig(job.deps.env);
     const req = await request();
-    const citations = new Map<string, Citation>();
     job.text = "";
-    for await (const ev of streamChat(req, {
-      baseUrl: or.baseUrl,
-      apiKey: or.apiKey,
-      model: setup.model,
-      signal: job.controller.signal,
-      firstOutputTimeoutMs: or.firstOutputTimeoutMs,
-      idleTimeoutMs: or.idleTimeoutMs,
-    })) {
-      job.deps.onActivity?.();
-      if (ev.type === "text") {
-        job.text += ev.text;
-        phase = "writing";
-      } else if (ev.type === "reasoning") reasoning += ev.text;
-      else if (ev.type === "citations") {
-        for (const c of ev.citations) citations.set(c.url, c);
-        partial.citations = [...citations.values()];
-      } else if (ev.type === "usage") partial.usage = ev.usage;
-      else if (ev.type === "done") {
-        partial.finishReason = ev.finishReason;
-        partial.generationId = ev.generationId;
+    for (;;) {
+      try {
+        for await (const ev of streamChat(req, {
+          baseUrl: or.baseUrl,
+          apiKey: or.apiKey,
+          model: setup.model,
+          signal: job.controller.signal,
+          firstOutputTimeoutMs: or.firstOutputTimeoutMs,
+          idleTimeoutMs: or.idleTimeoutMs,
+          onGenerationId: (id) => {
+            partial.generationId = id;
+          },
+        })) {
+          job.deps.onActivity?.();
+          if (ev.type === "text") {
+            job.text += ev.text;
+            phase = "writing";
+          } else if (ev.type === "reasoning") reasoning += ev.text;
+          else if (ev.type === "step") step = ev.text;
+          else if (ev.type === "citations") partial.citations = ev.all;
+          else if (ev.type === "usage") partial.usage = ev.usage;
+          else if (ev.type === "done") {
+            partial.finishReason = ev.finishReason;
+            partial.generationId = ev.generationId ?? partial.generationId;
+            partial.model = ev.model;
+          }
+          if (ev.type !== "keepalive") writer.update(shown(), status());
+        }
+        return partial;
+      } catch (err) {
+        // The catalog still listed a model OpenRouter no longer serves: before any output,
+        // the next fallback answers instead (and the footer says so).
+        const next = setup.fallbacks[0];
+        if (!next || job.text || reasoning || !isModelUnavailable(err)) throw err;
+        setup.requested ??= setup.model.id;
+        setup.model = next;
+        setup.fallbacks = setup.fallbacks.slice(1);
+        Object.assign(req, {
+          model: next.id,
+          fallbacks: setup.fallbacks.length ? setup.fallbacks.map((m) => m.id) : undefined,
+        });
+        job.log.warn("answer.model_unavailable", { model: next.id, error: err });
       }
-      if (ev.type !== "keepalive") writer.update(shown(), status());
     }
-    return partial;
   } finally {
     clearInterval(ticker);
     clearInterval(renew);
