@@ -52,7 +52,13 @@ app.post("/slack/events", async (c) => {
   const config = slackConfig(c.env);
   if (isOff(config)) return platformOff(c, config.off);
   const api = new SlackApi({ baseUrl: config.apiUrl, token: config.botToken });
-  return handleSlackEvents({ env: c.env, config, api, request: c.req.raw });
+  return handleSlackEvents({
+    env: c.env,
+    config,
+    api,
+    request: c.req.raw,
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
+  });
 });
 
 app.post("/discord/interactions", async (c) => {
