@@ -140,3 +140,78 @@ export function commandBody(
     trigger_id: "13345224609.738474920.8088930838d88f008e0",
   }).toString();
 }
+
+/**
+ * A `block_actions` interaction as Slack sends it (form field `payload`): `user` clicked
+ * `button` on the bot's message `messageTs` in the thread `threadTs` of `channel`.
+ */
+export function blockActionsBody(opts: {
+  user: string;
+  channel: string;
+  messageTs: string;
+  threadTs: string;
+  button: { action_id: string; value?: string };
+  responseUrl: string;
+}): string {
+  const payload = {
+    type: "block_actions",
+    user: { id: opts.user, username: opts.user.toLowerCase(), name: opts.user, team_id: "T0TEAM" },
+    api_app_id: "A0QUARRY",
+    token: "legacy-verification-token",
+    container: {
+      type: "message",
+      message_ts: opts.messageTs,
+      channel_id: opts.channel,
+      is_ephemeral: false,
+      thread_ts: opts.threadTs,
+    },
+    trigger_id: "13345224609.738474920.8088930838d88f008e0",
+    team: { id: "T0TEAM", domain: "quarry-test" },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: opts.channel, name: "general" },
+    message: {
+      type: "message",
+      user: "U0QUARRY",
+      bot_id: "B0QUARRY",
+      ts: opts.messageTs,
+      thread_ts: opts.threadTs,
+      text: "…",
+    },
+    state: { values: {} },
+    response_url: opts.responseUrl,
+    actions: [
+      {
+        type: "button",
+        block_id: "b0",
+        action_ts: `${Math.floor(Date.now() / 1000)}.000100`,
+        text: { type: "plain_text", text: "⏹ Stop", emoji: true },
+        style: "danger",
+        ...opts.button,
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** Sends a `block_actions` click to the Worker, signed, as a form body. */
+export function sendBlockActions(opts: Parameters<typeof blockActionsBody>[0]): Promise<Response> {
+  return sendSlack(blockActionsBody(opts), { contentType: "application/x-www-form-urlencoded" });
+}
+
+/** Slack's `agent_session_stopped`: `user` pressed the agent session's Stop in the thread `threadTs`. */
+export function agentSessionStoppedEvent(
+  channel: string,
+  threadTs: string,
+  user: string,
+  streamingTs: string[] = [],
+): Record<string, unknown> {
+  return {
+    type: "agent_session_stopped",
+    channel,
+    user,
+    thread_ts: threadTs,
+    streaming_message_ts: streamingTs,
+    event_ts: `${Math.floor(Date.now() / 1000)}.000200`,
+  };
+}
