@@ -1,4 +1,6 @@
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../../src/index.ts";
 
 /** The signing secret the Worker under test has (vitest.config.ts). */
 export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -194,9 +196,30 @@ export function blockActionsBody(opts: {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
-/** Sends a `block_actions` click to the Worker, signed, as a form body. */
+/**
+ * Sends `body` to the Worker signed, as `sendSlack` does, and resolves once the work the
+ * Worker left for after its response (`waitUntil`: a Stop's ephemeral reply) is done too.
+ */
+export async function sendSlackAndWait(body: string, contentType: string): Promise<Response> {
+  const ts = String(Math.floor(Date.now() / 1000));
+  const request = new Request("https://quarry.test/slack/events", {
+    method: "POST",
+    headers: {
+      "content-type": contentType,
+      "x-slack-request-timestamp": ts,
+      "x-slack-signature": await slackSignature(SIGNING_SECRET, ts, body),
+    },
+    body,
+  });
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(request, env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** Sends a `block_actions` click to the Worker (a signed form body) and waits for its after-work. */
 export function sendBlockActions(opts: Parameters<typeof blockActionsBody>[0]): Promise<Response> {
-  return sendSlack(blockActionsBody(opts), { contentType: "application/x-www-form-urlencoded" });
+  return sendSlackAndWait(blockActionsBody(opts), "application/x-www-form-urlencoded");
 }
 
 /** Slack's `agent_session_stopped`: `user` pressed the agent session's Stop in the thread `threadTs`. */
