@@ -63,7 +63,13 @@ app.post("/slack/events", webhookBodyLimit, async (c) => {
   const config = slackConfig(c.env);
   if (isOff(config)) return platformOff(c, config.off);
   const api = new SlackApi({ baseUrl: config.apiUrl, token: config.botToken });
-  return handleSlackEvents({ env: c.env, config, api, request: c.req.raw });
+  return handleSlackEvents({
+    env: c.env,
+    config,
+    api,
+    request: c.req.raw,
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
+  });
 });
 
 app.post("/discord/interactions", webhookBodyLimit, async (c) => {

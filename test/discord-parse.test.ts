@@ -160,7 +160,10 @@ describe("parseInteraction", () => {
     expect(() =>
       parse(interaction({ name: "settings", options: [{ name: "nuke", type: 1 }] })),
     ).toThrow(BadRequestError);
-    expect(() => parse({ ...interaction(), type: 3 })).toThrow(/unhandled interaction type 3/);
+    // Type 5 is a modal submit: Quarry opens no modals.
+    expect(() => parse({ ...interaction(), type: 5 })).toThrow(/unhandled interaction type 5/);
+    // A component click whose custom_id is no Stop of Quarry's.
+    expect(() => parse({ ...interaction(), type: 3 })).toThrow(/unknown component/);
   });
 
   it("rejects malformed bodies with a 400", () => {

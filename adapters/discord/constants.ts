@@ -7,7 +7,9 @@ import type {
   ApplicationCommandOptionType,
   ApplicationCommandType,
   ApplicationIntegrationType,
+  ButtonStyle,
   ChannelType,
+  ComponentType,
   InteractionContextType,
   InteractionResponseType,
   InteractionType,
@@ -19,6 +21,7 @@ import type {
 export const INTERACTION = {
   Ping: 1,
   ApplicationCommand: 2,
+  MessageComponent: 3,
   ApplicationCommandAutocomplete: 4,
 } as const satisfies Partial<typeof InteractionType>;
 
@@ -26,6 +29,8 @@ export const RESPONSE = {
   Pong: 1,
   ChannelMessageWithSource: 4,
   DeferredChannelMessageWithSource: 5,
+  /** Acknowledges a component click without changing its message. */
+  DeferredMessageUpdate: 6,
   UpdateMessage: 7,
   ApplicationCommandAutocompleteResult: 8,
 } as const satisfies Partial<typeof InteractionResponseType>;
@@ -40,6 +45,12 @@ export const OPTION = {
   Integer: 4,
   Number: 10,
 } as const satisfies Partial<typeof ApplicationCommandOptionType>;
+
+export const COMPONENT = { ActionRow: 1, Button: 2 } as const satisfies Partial<
+  typeof ComponentType
+>;
+
+export const BUTTON_STYLE = { Danger: 4 } as const satisfies Partial<typeof ButtonStyle>;
 
 export const CONTEXT = { Guild: 0, BotDM: 1 } as const satisfies Partial<
   typeof InteractionContextType

@@ -5,7 +5,7 @@
  * with replies, each chunk replying to the one before so the reply chain holds it all.
  */
 import type { APIMessage, RESTPostAPIChannelMessageJSONBody } from "discord-api-types/v10";
-import type { ChatAdapter } from "../../src/chat/adapter.ts";
+import type { ChatAdapter, MessageControls } from "../../src/chat/adapter.ts";
 import type { Question, SentMessage } from "../../src/chat/types.ts";
 import type { RateLimiter } from "../../src/delivery/rate-limit.ts";
 import { ChatApiError } from "../../src/errors.ts";
@@ -17,6 +17,7 @@ import { renderDiscord } from "./format.ts";
 import { fetchDiscordHistory } from "./history.ts";
 import { nonceFor } from "./nonce.ts";
 import { answerChannelOf, DISCORD_RATE_RULES, PACE_KEYS, paceScopeOf } from "./pacing.ts";
+import { type StopRow, stopComponents } from "./stop-control.ts";
 
 export { findConversationInKv } from "./answer-memory.ts";
 export { DISCORD_RATE_RULES } from "./pacing.ts";
@@ -34,6 +35,21 @@ const CANNOT_EDIT = new Set([
   "missing_permissions",
   "unknown_message",
 ]);
+
+/**
+ * The components a message carries: the Stop while its answer runs. An edit without
+ * controls sends `components: []`, which removes a Stop the message had; a new message
+ * without controls sends none.
+ */
+function componentsFor(
+  q: Question,
+  controls: MessageControls | undefined,
+  edit: boolean,
+): { components?: StopRow[] } {
+  const stop = controls?.stop && stopComponents(q.thread, controls.stop.questionId);
+  if (stop) return { components: stop };
+  return edit ? { components: [] } : {};
+}
 
 export interface DiscordAdapterOptions {
   api: DiscordApi;
@@ -80,10 +96,11 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
     q: Question,
     token: string,
     text: string,
-    previous?: SentMessage,
+    previous: SentMessage | undefined,
+    components: { components?: StopRow[] },
   ): Promise<SentMessage | undefined> {
     // The deferral had no flags to give; links in the answer would unfurl without this.
-    const body = { content: text, flags: FLAGS.SuppressEmbeds };
+    const body = { content: text, flags: FLAGS.SuppressEmbeds, ...components };
     const followup = async () => sent(await api.createFollowup(token, body), "webhook");
     const first = async () => {
       const original = await api.getOriginal(token);
@@ -106,8 +123,9 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
   async function postViaChannel(
     q: Question,
     text: string,
-    previous?: SentMessage,
-    key?: string,
+    previous: SentMessage | undefined,
+    key: string | undefined,
+    components: { components?: StopRow[] },
   ): Promise<SentMessage> {
     // Each chunk replies to the one before it (the first to the question), so the answer reads as one chain.
     const replyTo = previous?.id ?? q.delivery?.replyTo;
@@ -115,6 +133,7 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
     const body: RESTPostAPIChannelMessageJSONBody = {
       content: text,
       flags: FLAGS.SuppressEmbeds,
+      ...components,
       ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
     };
     return sent(await createKeyed(channelId, body, key), "channel");
@@ -140,7 +159,8 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
     // A deduped create returns the message as the first attempt wrote it: bring it up to date.
     if (body.content !== undefined && m.content !== body.content) {
       await paceWrite(channelId);
-      m = await api.editMessage(channelId, m.id, { content: body.content });
+      const components = body.components ? { components: body.components } : {};
+      m = await api.editMessage(channelId, m.id, { content: body.content, ...components });
     }
     return m;
   }
@@ -150,29 +170,33 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
     text: string,
     previous?: SentMessage,
     key?: string,
+    controls?: MessageControls,
   ): Promise<SentMessage> {
+    const components = componentsFor(q, controls, false);
     const token = liveToken(q);
     // Once an answer moved to channel messages it stays there, so its chain holds together.
     if (token && previous?.meta?.via !== "channel") {
       const startedAt = clock.now();
-      const message = await postViaWebhook(q, token, text, previous);
+      const message = await postViaWebhook(q, token, text, previous, components);
       if (message) return message;
       // Waiting for the deferral took the slot the core booked: book a fresh one.
       if (clock.now() - startedAt > 1000) await paceWrite(channelOf(q));
     }
-    return postViaChannel(q, text, previous, key);
+    return postViaChannel(q, text, previous, key, components);
   }
 
   async function edit(
     q: Question,
     target: SentMessage,
     text: string,
+    controls?: MessageControls,
   ): Promise<SentMessage | undefined> {
+    const body = { content: text, ...componentsFor(q, controls, true) };
     const token = liveToken(q);
     if (target.meta?.via === "webhook" && token) {
       try {
-        if (target.meta.original) await api.editOriginal(token, { content: text });
-        else await api.editFollowup(token, target.id, { content: text });
+        if (target.meta.original) await api.editOriginal(token, body);
+        else await api.editFollowup(token, target.id, body);
         return undefined;
       } catch (err) {
         if (!(err instanceof ChatApiError && err.code === "interaction_expired")) throw err;
@@ -180,7 +204,7 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
       }
     }
     try {
-      await api.editMessage(channelOf(q, target), target.id, { content: text });
+      await api.editMessage(channelOf(q, target), target.id, body);
       return undefined;
     } catch (err) {
       if (
@@ -200,6 +224,7 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
         {
           content: text,
           flags: FLAGS.SuppressEmbeds,
+          ...componentsFor(q, controls, false),
           message_reference: { message_id: target.id, fail_if_not_exists: false },
         },
         `stand-in:${target.id}`,

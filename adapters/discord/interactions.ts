@@ -22,6 +22,7 @@ import { FLAGS, NO_MENTIONS, RESPONSE } from "./constants.ts";
 import { whenDeferred } from "./deferral.ts";
 import { renderDiscord } from "./format.ts";
 import { parseInteraction } from "./parse-interaction.ts";
+import { stopInteraction } from "./stop-interaction.ts";
 import { verifyDiscordRequest } from "./verify.ts";
 
 /** Discord shows at most 25 autocomplete choices, names and values up to 100 characters. */
@@ -84,6 +85,8 @@ export async function handleDiscordInteraction(deps: InteractionDeps): Promise<R
       );
       return message(renderDiscord(result.text), { ephemeral: true });
     }
+    case "stop":
+      return stopInteraction(deps.env, interaction);
     case "autocomplete":
       return json({
         type: RESPONSE.ApplicationCommandAutocompleteResult,

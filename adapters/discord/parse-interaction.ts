@@ -4,10 +4,11 @@
  * https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object
  */
 import { z } from "zod";
-import type { Question } from "../../src/chat/types.ts";
+import type { Question, ThreadRef } from "../../src/chat/types.ts";
 import { BadRequestError } from "../../src/errors.ts";
 import { INTERACTION, OPTION, PERMISSION, THREAD_CHANNEL_TYPES } from "./constants.ts";
 import { discordTextToPlain } from "./format.ts";
+import { parseStopCustomId } from "./stop-control.ts";
 
 /** An interaction token works for 15 minutes after Discord sends the interaction. */
 export const INTERACTION_TOKEN_MS = 15 * 60_000;
@@ -38,7 +39,16 @@ export type DiscordInteraction =
       /** Manage Channels or Administrator, or a DM with the bot. */
       canChange: boolean;
     }
-  | { kind: "autocomplete"; command: string; option: string; value: string };
+  | { kind: "autocomplete"; command: string; option: string; value: string }
+  | {
+      /** A click on an answer's Stop button (a message component). */
+      kind: "stop";
+      thread: ThreadRef;
+      questionId: string;
+      userId: string;
+      /** Manage Channels or Administrator, or a DM with the bot (whose one person is the asker). */
+      mayChangeSettings: boolean;
+    };
 
 const value = z.union([z.string(), z.number(), z.boolean()]);
 const leafOption = z.object({
@@ -68,7 +78,9 @@ const interaction = z.object({
   user: user.optional(),
   data: z
     .object({
-      name: z.string(),
+      /** Commands and autocomplete name their command; a component click has `custom_id`. */
+      name: z.string().optional(),
+      custom_id: z.string().optional(),
       options: z.array(option).optional(),
       resolved: z.object({ users: z.record(z.string(), user).optional() }).optional(),
     })
@@ -95,11 +107,12 @@ export function parseInteraction(rawBody: string, now: number = Date.now()): Dis
     if (!focused) throw new BadRequestError("autocomplete without a focused option");
     return {
       kind: "autocomplete",
-      command: i.data.name,
+      command: i.data.name ?? "",
       option: focused.name,
       value: String(focused.value ?? ""),
     };
   }
+  if (i.type === INTERACTION.MessageComponent) return parseStop(i);
   if (i.type !== INTERACTION.ApplicationCommand)
     throw new BadRequestError(`unhandled interaction type ${i.type}`);
   if (i.data.name === "ask") return parseAsk(i, now);
@@ -165,6 +178,19 @@ function parseSettings(i: Interaction): DiscordInteraction {
     guildId: i.guild_id ?? "",
     userId: asker.id,
     canChange: !i.guild_id || canManage(i.member?.permissions ?? "0"),
+  };
+}
+
+function parseStop(i: Interaction): DiscordInteraction {
+  const target = parseStopCustomId(i.data?.custom_id ?? "");
+  if (!target) throw new BadRequestError(`unknown component ${i.data?.custom_id ?? "(none)"}`);
+  const presser = i.member?.user ?? i.user;
+  if (!presser) throw new BadRequestError("interaction without a user");
+  return {
+    kind: "stop",
+    ...target,
+    userId: presser.id,
+    mayChangeSettings: !i.guild_id || canManage(i.member?.permissions ?? "0"),
   };
 }
 

@@ -218,6 +218,39 @@ export class SlackApi {
     return res.ts;
   }
 
+  /** A message only `user` sees, in `channel` (under `thread_ts`); the bot must be in the channel. */
+  async postEphemeral(args: {
+    channel: string;
+    user: string;
+    text: string;
+    thread_ts?: string;
+  }): Promise<void> {
+    await this.call("chat.postEphemeral", args);
+  }
+
+  /**
+   * Answers an interaction through its `response_url` (valid 30 minutes, 5 uses); the URL
+   * carries its own authority, so no token goes with it. Throws `ChatApiError` on failure.
+   * https://docs.slack.dev/interactivity/handling-user-interaction#message_responses
+   */
+  async respond(responseUrl: string, body: Record<string, unknown>): Promise<void> {
+    const doFetch = this.fetchImpl ?? globalThis.fetch;
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    let res: Response;
+    try {
+      res = await doFetch(responseUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json; charset=utf-8" },
+        body: JSON.stringify(body),
+        signal,
+      });
+    } catch (cause) {
+      throw slackNoAnswer("response_url", cause, signal.aborted ? this.timeoutMs : undefined);
+    }
+    await res.body?.cancel();
+    if (!res.ok) throw slackHttpFailure("response_url", res.status);
+  }
+
   /** `users.info`, uncached (for permission checks); throws `ChatApiError`. */
   async userInfo(id: string): Promise<SlackUser> {
     const data = await this.call<{ user: SlackUser }>("users.info", { user: id });

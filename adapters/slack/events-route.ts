@@ -10,6 +10,8 @@ import {
   slackCommandToQuestion,
   slackEventToQuestion,
 } from "./parse.ts";
+import { mayChangeSettings } from "./permissions.ts";
+import { handleAgentStop, handleStopClick, stopClickOf } from "./stop-route.ts";
 import { verifySlackRequest } from "./verify.ts";
 
 export interface SlackRouteDeps {
@@ -17,6 +19,8 @@ export interface SlackRouteDeps {
   config: SlackConfig;
   api: SlackApi;
   request: Request;
+  /** Runs work after the response (a Stop's ephemeral reply); absent, the route awaits it. */
+  waitUntil?: (p: Promise<unknown>) => void;
 }
 
 /**
@@ -28,6 +32,7 @@ export async function handleSlackEvents({
   config,
   api,
   request,
+  waitUntil,
 }: SlackRouteDeps): Promise<Response> {
   // Decoding the bytes ourselves: workerd warns when text() guesses a form body's charset.
   const rawBody = new TextDecoder().decode(await request.arrayBuffer());
@@ -52,14 +57,19 @@ export async function handleSlackEvents({
       if (decision.kind === "question") await submitQuestion(env, decision.question);
       return new Response(null, { status: 200 });
     }
+    case "agent_stop":
+      return handleAgentStop({ env, api, waitUntil }, inbound);
     case "command":
       return handleCommand(env, api, inbound);
     case "notice":
       console.warn(`slack: ${inbound.type}`);
       return new Response(null, { status: 200 });
-    case "interaction":
-      // No interactive elements yet; acknowledge so Slack does not show an error.
+    case "interaction": {
+      const click = stopClickOf(inbound.payload);
+      if (click) return handleStopClick({ env, api, waitUntil }, click);
+      // Nothing else is interactive; acknowledge so Slack does not show an error.
       return new Response(null, { status: 200 });
+    }
   }
 }
 
@@ -90,23 +100,13 @@ async function settingsCommand(env: Env, api: SlackApi, command: SlackCommand): 
   // Slack escapes &, < and > in command text; settings values (a system prompt) want them back.
   const action = parseSettingsText(unescapeSlack(command.text));
   if ("error" in action) return ephemeral(action.error);
-  const canChange = action.kind === "show" || (await mayChangeSettings(api, command));
+  const canChange =
+    action.kind === "show" || (await mayChangeSettings(api, command.channelId, command.userId));
   const result = await runSettingsCommand(
     { env, platform: "slack", channelId: command.channelId, canChange },
     action,
   );
   return ephemeral(result.text);
-}
-
-/** Workspace admins and owners may change settings; in a DM, the person in it may. */
-async function mayChangeSettings(api: SlackApi, command: SlackCommand): Promise<boolean> {
-  if (command.channelId.startsWith("D")) return true;
-  try {
-    const user = await api.userInfo(command.userId);
-    return Boolean(user.is_admin || user.is_owner || user.is_primary_owner);
-  } catch {
-    return false;
-  }
 }
 
 function ephemeral(markdown: string): Response {

@@ -44,6 +44,23 @@ const EventCallbackSchema = z.object({
   authed_users: z.array(z.string()).optional(),
 });
 
+/**
+ * Someone pressed the native Stop of an agent session (Slack Agent Sessions, 2026-08): it
+ * names the thread, not a message or question.
+ * https://docs.slack.dev/reference/events/agent_session_stopped
+ */
+const AgentSessionStoppedSchema = z.object({
+  type: z.literal("event_callback"),
+  team_id: z.string().min(1),
+  event_id: z.string().min(1),
+  event: z.looseObject({
+    type: z.literal("agent_session_stopped"),
+    channel: z.string().min(1),
+    user: z.string().min(1),
+    thread_ts: z.string().min(1),
+  }),
+});
+
 const UrlVerificationSchema = z.object({
   type: z.literal("url_verification"),
   challenge: z.string().min(1),
@@ -87,6 +104,16 @@ export interface SlackEventInbound {
   event: SlackMessageEvent;
 }
 
+/** A Stop pressed on Slack's own agent-session UI for the thread `threadTs` of `channelId`. */
+export interface SlackAgentStop {
+  kind: "agent_stop";
+  eventId: string;
+  teamId: string;
+  channelId: string;
+  threadTs: string;
+  userId: string;
+}
+
 export interface SlackCommand {
   kind: "command";
   command: string;
@@ -105,6 +132,7 @@ export type SlackInbound =
   /** Slack telling us something needing no answer (e.g. `app_rate_limited`): acknowledge it. */
   | { kind: "notice"; type: string }
   | SlackEventInbound
+  | SlackAgentStop
   | SlackCommand
   | { kind: "interaction"; payload: SlackInteractionPayload };
 
@@ -141,6 +169,18 @@ function parseEventsApi(rawBody: string, retryNum?: string | null): SlackInbound
   }
   if (type !== "event_callback")
     throw new BadRequestError(`Unsupported Slack request type: ${String(type)}`);
+  const inner = (body as { event?: { type?: unknown } }).event;
+  if (inner?.type === "agent_session_stopped") {
+    const stop = check(AgentSessionStoppedSchema, body, "agent_session_stopped event");
+    return {
+      kind: "agent_stop",
+      eventId: stop.event_id,
+      teamId: stop.team_id,
+      channelId: stop.event.channel,
+      threadTs: stop.event.thread_ts,
+      userId: stop.event.user,
+    };
+  }
   const envelope = check(EventCallbackSchema, body, "event");
   return {
     kind: "event",

@@ -3,7 +3,7 @@
  * (standard markdown, 12,000 characters per message), streamed natively where the
  * workspace allows it, every call paced through the shared limiter (see `pacing.ts`).
  */
-import type { ChatAdapter, NativeStream } from "../../src/chat/adapter.ts";
+import type { ChatAdapter, MessageControls, NativeStream } from "../../src/chat/adapter.ts";
 import type { Question, SentMessage } from "../../src/chat/types.ts";
 import type { RateLimiter } from "../../src/delivery/rate-limit.ts";
 import { ChatApiError } from "../../src/errors.ts";
@@ -11,6 +11,7 @@ import { ANSWER_EVENT_TYPE, type SlackApi } from "./api.ts";
 import { neutralizeSlackMentions, renderSlack, toPlainFallback } from "./format.ts";
 import { isOwnMessage, type SlackIdentity, slackHistory } from "./history.ts";
 import { slackPacer } from "./pacing.ts";
+import { type SlackActionsBlock, stopActions } from "./stop-control.ts";
 
 export interface SlackAdapterOptions {
   api: SlackApi;
@@ -27,15 +28,29 @@ export const SLACK_EDIT_INTERVAL_MS = 1_100;
 /** Native streams expire about five minutes after `chat.startStream`. */
 export const SLACK_STREAM_MAX_AGE_MS = 4 * 60_000;
 
-/** Text and a `markdown` block; the text is the notification / fallback line. */
-function messageBody(text: string): {
-  text: string;
-  blocks?: { type: "markdown"; text: string }[];
-} {
+type MessageBlock = { type: "markdown"; text: string } | SlackActionsBlock;
+
+/**
+ * Text and a `markdown` block, with the Stop button in an `actions` block below it while
+ * the answer runs; the text is the notification / plain-text fallback line. An update
+ * always sends its blocks, since Slack keeps the previous ones (Stop included) when an
+ * update leaves `blocks` out.
+ */
+function messageBody(
+  question: Question,
+  text: string,
+  controls: MessageControls | undefined,
+  update: boolean,
+): { text: string; blocks?: MessageBlock[] } {
   const markdown = neutralizeSlackMentions(text);
-  // An empty markdown block is `invalid_blocks`: post a placeholder the next edit replaces.
-  if (!markdown.trim()) return { text: "…" };
-  return { text: toPlainFallback(markdown) || "…", blocks: [{ type: "markdown", text: markdown }] };
+  const stop = controls?.stop && stopActions(question.thread, controls.stop.questionId);
+  // An empty markdown block is `invalid_blocks`: a new message gets a placeholder the next
+  // edit replaces; beside a button or in an update, the placeholder goes in the block.
+  if (!markdown.trim() && !stop && !update) return { text: "…" };
+  const shown = markdown.trim() ? markdown : "…";
+  const blocks: MessageBlock[] = [{ type: "markdown", text: shown }];
+  if (stop) blocks.push(stop);
+  return { text: toPlainFallback(shown) || "…", blocks };
 }
 
 /** Whether the question was asked in a direct message with the bot. */
@@ -100,10 +115,10 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChatAdapter {
     render: renderSlack,
     stream,
     pace: pacer.pace,
-    async post(question, text, _previous, key) {
+    async post(question, text, _previous, key, controls) {
       const res = await api.postMessage({
         ...thread(question),
-        ...messageBody(text),
+        ...messageBody(question, text, controls, false),
         // The key lets `findPost` tell whether a post whose answer was lost went through.
         ...(key ? { metadata: { event_type: ANSWER_EVENT_TYPE, event_payload: { key } } } : {}),
         unfurl_links: false,
@@ -130,11 +145,11 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChatAdapter {
       );
       return found && { id: found.ts, meta: { channel: channelId } };
     },
-    async edit(question, message, text) {
+    async edit(question, message, text, controls) {
       await api.update({
         channel: channelOf(question, message),
         ts: message.id,
-        ...messageBody(text),
+        ...messageBody(question, text, controls, true),
       });
       return undefined;
     },

@@ -16,6 +16,21 @@ export interface SubmitResult {
   position?: number;
 }
 
+/** Who pressed a Stop, as the route that took the click established it. */
+export interface StopBy {
+  /** The platform user who pressed it. */
+  userId: string;
+  /** The route found this user may change the channel's settings (admin, Manage Channels, a DM). */
+  mayChangeSettings: boolean;
+}
+
+/**
+ * What a Stop did: `stopped` (the running answer was told to stop), `not_running` (the
+ * answer is unknown here, already stopping, finished or not started: nothing changed), or
+ * `refused` (the presser is neither the asker nor allowed to change settings).
+ */
+export type StopResult = "stopped" | "not_running" | "refused";
+
 /** The heartbeat: an alarm this often keeps the object alive through a long answer. */
 const HEARTBEAT_MS = 30_000;
 /** Runs of one question (restarts after an interruption, delivery retries) before giving up. */
@@ -96,6 +111,26 @@ export abstract class ConversationBase extends DurableObject<Env> {
       return true;
     }
     return false;
+  }
+
+  /**
+   * A Stop pressed for `questionId`, or (undefined) for whatever answer runs in this
+   * conversation: Slack's agent-session Stop names a thread, not a question. Only the asker
+   * or someone who may change settings may stop an answer. The object is single-threaded,
+   * so of two presses the second finds the answer already aborted and changes nothing.
+   */
+  async stop(questionId: string | undefined, by: StopBy): Promise<StopResult> {
+    const current = this.current;
+    const id = questionId ?? current?.id;
+    const row = id ? this.store.get(id) : undefined;
+    if (!row) return "not_running";
+    if (row.question.user.id !== by.userId && !by.mayChangeSettings) return "refused";
+    // A queued question shows no Stop, and one aborted already (a first press, the
+    // watchdog) is on its way to its last message.
+    if (current?.id !== row.id || current.controller.signal.aborted) return "not_running";
+    console.log(`answer ${row.id} stopped by ${by.userId}`);
+    current.controller.abort(new QuarryError("stopped", `stopped by ${by.userId}`));
+    return "stopped";
   }
 
   /** The questions of this conversation and their states (for diagnostics and tests). */

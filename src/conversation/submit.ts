@@ -1,6 +1,6 @@
 import type { Question, ThreadRef } from "../chat/types.ts";
 import type { Env } from "../config.ts";
-import type { SubmitResult } from "./conversation-object.ts";
+import type { StopBy, StopResult, SubmitResult } from "./conversation-object.ts";
 
 /** The name of a thread's conversation object: one per platform, workspace, channel and thread. */
 export function conversationName(thread: ThreadRef): string {
@@ -10,6 +10,7 @@ export function conversationName(thread: ThreadRef): string {
 interface ConversationRpc {
   submit(question: Question): Promise<SubmitResult>;
   cancel(questionId?: string): Promise<boolean>;
+  stop(questionId: string | undefined, by: StopBy): Promise<StopResult>;
 }
 
 /** The stub of a thread's conversation object. */
@@ -21,4 +22,17 @@ export function conversationFor(env: Env, thread: ThreadRef): ConversationRpc {
 /** Hands a question to its conversation object with one RPC; dedupe, queueing and answering happen there. */
 export function submitQuestion(env: Env, question: Question): Promise<SubmitResult> {
   return conversationFor(env, question.thread).submit(question);
+}
+
+/**
+ * Hands a Stop press to the conversation of `thread` with one RPC, so the route answers
+ * the platform within its 3 s. `questionId` undefined stops whatever answer runs there.
+ */
+export function stopQuestion(
+  env: Env,
+  thread: ThreadRef,
+  questionId: string | undefined,
+  by: StopBy,
+): Promise<StopResult> {
+  return conversationFor(env, thread).stop(questionId, by);
 }

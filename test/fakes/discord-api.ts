@@ -23,6 +23,7 @@ import {
 import { type DiscordRequest, DiscordStore } from "./discord-store.ts";
 import {
   bucketOf,
+  checkComponents,
   checkContent,
   checkNonce,
   DiscordError,
@@ -348,6 +349,7 @@ export class FakeDiscord extends DiscordStore {
       content,
       reference,
       flags: body?.flags as number | undefined,
+      components: checkComponents(body),
     });
     if (enforce) this.nonces.set(nonce, { messageId: msg.id, at: this.now() });
     // The nonce comes back in the create's answer (and the Gateway event), never in later reads.
@@ -372,6 +374,7 @@ export class FakeDiscord extends DiscordStore {
         type: 20,
         webhook: true,
         flags: body?.flags as number | undefined,
+        components: checkComponents(body),
       });
     }
     const id = messageId === "@original" ? i.originalId : messageId;

@@ -11,6 +11,7 @@ import type {
   APIUser,
 } from "discord-api-types/v10";
 import {
+  checkComponents,
   checkContent,
   type Json,
   matches,
@@ -166,6 +167,14 @@ export class DiscordStore {
     }));
   }
 
+  /** The `custom_id`s of the buttons message `id` shows now, as tests click them. */
+  buttons(id: string): string[] {
+    const rows = (this.message(id)?.components ?? []) as {
+      components?: { custom_id?: string }[];
+    }[];
+    return rows.flatMap((r) => r.components ?? []).flatMap((b) => b.custom_id ?? []);
+  }
+
   /** Requests whose `"METHOD /path"` matches. */
   calls(match: RouteMatcher): DiscordRequest[] {
     return this.requests.filter((r) => matches(match, `${r.method} ${r.path}`));
@@ -181,6 +190,8 @@ export class DiscordStore {
 
   protected edit(msg: APIMessage, body?: Json): APIMessage {
     if (body?.content !== undefined) msg.content = checkContent(body);
+    const components = checkComponents(body);
+    if (components) msg.components = components as unknown as APIMessage["components"];
     // Editing a deferred response replaces its "thinking…" state.
     msg.flags = ((msg.flags ?? 0) & ~128) | ((body?.flags as number | undefined) ?? 0);
     msg.edited_timestamp = new Date(this.now()).toISOString();

@@ -74,6 +74,54 @@ export function checkContent(body?: Json): string {
   return content;
 }
 
+/** Discord's limits on message components: rows, buttons per row, `custom_id` and label length. */
+const COMPONENT_LIMITS = { rows: 5, perRow: 5, customId: 100, label: 80 } as const;
+
+function invalidComponents(message: string): DiscordError {
+  return new DiscordError(400, 50035, "Invalid Form Body", {
+    components: { _errors: [{ code: "COMPONENT_INVALID", message }] },
+  });
+}
+
+/**
+ * A message's `components` as Discord checks them (action rows of buttons; `[]` removes
+ * every component), or undefined when the body leaves them out.
+ * https://discord.com/developers/docs/components/reference#action-row
+ */
+export function checkComponents(body?: Json): Json[] | undefined {
+  const rows = body?.components;
+  if (rows === undefined) return undefined;
+  if (!Array.isArray(rows) || rows.length > COMPONENT_LIMITS.rows)
+    throw invalidComponents("Must be 5 or fewer action rows.");
+  const ids = new Set<string>();
+  for (const row of rows as Json[]) {
+    const items = row?.components;
+    if (
+      row?.type !== 1 ||
+      !Array.isArray(items) ||
+      !items.length ||
+      items.length > COMPONENT_LIMITS.perRow
+    )
+      throw invalidComponents("An action row holds 1 to 5 components.");
+    for (const b of items as Json[]) {
+      const id = b?.custom_id;
+      const label = b?.label;
+      if (b?.type !== 2 || typeof b.style !== "number" || b.style < 1 || b.style > 4)
+        throw invalidComponents("Only buttons with a custom_id are supported here.");
+      if (typeof id !== "string" || !id || id.length > COMPONENT_LIMITS.customId)
+        throw invalidComponents("custom_id must be 1 to 100 characters.");
+      if (
+        label !== undefined &&
+        (typeof label !== "string" || label.length > COMPONENT_LIMITS.label)
+      )
+        throw invalidComponents("label must be 80 or fewer characters.");
+      if (ids.has(id)) throw invalidComponents("custom_id must be unique in a message.");
+      ids.add(id);
+    }
+  }
+  return rows as Json[];
+}
+
 /** Discord's check of `nonce`: a string of up to 25 characters, or an integer. */
 export function checkNonce(body?: Json): string | undefined {
   const nonce = body?.nonce;
@@ -144,6 +192,8 @@ export interface NewMessage {
   flags?: number;
   /** Sent through the application's interaction webhook. */
   webhook?: boolean;
+  /** Action rows of buttons, as sent (checked by `checkComponents`). */
+  components?: Json[];
   /** Epoch ms it was posted, on the fake's clock. */
   at: number;
 }
@@ -160,6 +210,7 @@ export function messageShape(m: NewMessage, referenced?: APIMessage): APIMessage
     ...plainMessageFields(),
     type: m.type ?? (m.reference ? 19 : 0),
     flags: m.flags ?? 0,
+    components: (m.components ?? []) as unknown as APIMessage["components"],
     ...(m.reference ? { message_reference: { type: 0, ...m.reference } } : {}),
     ...(referenced ? { referenced_message: { ...referenced, referenced_message: undefined } } : {}),
     ...(appId ? { webhook_id: appId, application_id: appId } : {}),

@@ -10,6 +10,7 @@
 import {
   type Answer,
   type Args,
+  buttonsOf,
   type FakeSlackMessage,
   need,
   reply,
@@ -60,12 +61,21 @@ export interface FakeSlackOptions {
 
 type ThreadView = { ts: string; user?: string; bot_id?: string; text: string };
 
+/** A `chat.postEphemeral`: shown to `user` only, and never part of the channel. */
+export interface FakeEphemeral {
+  channel: string;
+  user: string;
+  thread_ts?: string;
+  text: string;
+}
+
 /** Slack reads these methods' arguments from the query or a form body only; a JSON body is ignored. */
 const FORM_ONLY = new Set(["conversations.replies", "users.info", "auth.test"]);
 /** Methods that change what a channel shows; an archived channel or a removed bot refuses them. */
 const WRITES = new Set([
   "chat.postMessage",
   "chat.update",
+  "chat.postEphemeral",
   "chat.delete",
   "chat.startStream",
   "chat.appendStream",
@@ -78,6 +88,8 @@ export class FakeSlack {
   /** Every HTTP 429 answered, scripted (`key: "scripted"`) or from a full window. */
   readonly rateLimited: RateLimitedCall[] = [];
   readonly users = new Map<string, FakeSlackUser>();
+  /** Every ephemeral message posted, in order. */
+  readonly ephemerals: FakeEphemeral[] = [];
   token = "xoxb-test";
   teamId = "T0TEAM";
   botUserId = "U0QUARRY";
@@ -164,6 +176,11 @@ export class FakeSlack {
 
   seedUser(user: FakeSlackUser): void {
     this.users.set(user.id, user);
+  }
+
+  /** The buttons message `ts` in `channel` shows now (its `actions` blocks), as tests click them. */
+  buttons(channel: string, ts: string): { action_id: string; value?: string }[] {
+    return buttonsOf(this.messages.find(channel, ts));
   }
 
   callsTo(method: string): SlackCall[] {
@@ -266,6 +283,7 @@ export class FakeSlack {
       "chat.postMessage": () => this.messages.postMessage(a),
       "chat.update": () => this.messages.update(a),
       "chat.delete": () => this.messages.chatDelete(a),
+      "chat.postEphemeral": () => this.postEphemeral(a),
       "chat.startStream": () => this.messages.startStream(a),
       "chat.appendStream": () => this.messages.appendOrStop(method, a),
       "chat.stopStream": () => this.messages.appendOrStop(method, a),
@@ -281,6 +299,15 @@ export class FakeSlack {
     const handler = handlers[method];
     if (!handler) throw new SlackError("unknown_method");
     return handler();
+  }
+
+  private postEphemeral(a: Args): Answer {
+    const channel = need(a.channel, "channel_not_found");
+    const user = need(a.user, "user_not_found");
+    if (!this.users.has(user)) throw new SlackError("user_not_in_channel");
+    const text = need(a.text, "no_text");
+    this.ephemerals.push({ channel, user, thread_ts: str(a.thread_ts), text });
+    return { message_ts: `${Math.floor(this.now() / 1000)}.000001` };
   }
 
   private userInfo(a: Args): Answer {

@@ -30,6 +30,9 @@ export const MARKDOWN_LIMIT = 12_000;
 const TEXT_LIMIT = 40_000;
 export const UPDATE_TEXT_LIMIT = 4_000;
 const MAX_BLOCKS = 50;
+/** Block Kit's limits on an `actions` block and its buttons. */
+const MAX_ACTIONS = 25;
+const BUTTON_LIMITS = { text: 75, action_id: 255, value: 2000 } as const;
 
 export const tsFromMicros = (m: number) =>
   `${Math.floor(m / 1e6)}.${String(m % 1e6).padStart(6, "0")}`;
@@ -71,9 +74,39 @@ export function checkContent(a: Args, textLimit = TEXT_LIMIT): unknown[] | undef
         throw new SlackError("invalid_blocks");
       markdown += block.text.length;
     }
+    if (block.type === "actions") checkActions(block);
   }
   if (markdown > MARKDOWN_LIMIT) throw new SlackError("msg_too_long");
   return blocks;
+}
+
+/** An `actions` block of buttons as Block Kit takes it; anything else in one is `invalid_blocks`. */
+function checkActions(block: Record<string, unknown>): void {
+  const elements = block.elements;
+  if (!Array.isArray(elements) || elements.length === 0 || elements.length > MAX_ACTIONS)
+    throw new SlackError("invalid_blocks");
+  for (const el of elements as Record<string, unknown>[]) {
+    const text = el?.text as { type?: unknown; text?: unknown } | undefined;
+    const valid =
+      el?.type === "button" &&
+      typeof el.action_id === "string" &&
+      el.action_id.length <= BUTTON_LIMITS.action_id &&
+      text?.type === "plain_text" &&
+      typeof text.text === "string" &&
+      text.text.length > 0 &&
+      text.text.length <= BUTTON_LIMITS.text &&
+      (el.value === undefined ||
+        (typeof el.value === "string" && el.value.length <= BUTTON_LIMITS.value)) &&
+      (el.style === undefined || el.style === "primary" || el.style === "danger");
+    if (!valid) throw new SlackError("invalid_blocks");
+  }
+}
+
+/** The buttons a message shows, from its `actions` blocks. */
+export function buttonsOf(m: FakeSlackMessage): { action_id: string; value?: string }[] {
+  return (m.blocks ?? [])
+    .filter((b): b is { type: "actions"; elements: unknown[] } => (b as Args)?.type === "actions")
+    .flatMap((b) => b.elements as { action_id: string; value?: string }[]);
 }
 
 /** `metadata` as Slack takes it: an object (JSON body) or a JSON string (form), with `event_type`. */

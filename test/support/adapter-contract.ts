@@ -64,6 +64,8 @@ export interface ContractHarness<Payload = unknown> {
   visibleMessages(thread: ThreadRef): VisibleMessage[];
   /** Every request body that created or changed a message, as the fake received it. */
   recordedMessages(): unknown[];
+  /** The bot's messages in `thread` that show a Stop button, with the question it stops. */
+  stopsShown(thread: ThreadRef): { text: string; questionId: string }[];
 }
 
 /** A body with one character changed, so the signature no longer covers it. */
@@ -284,6 +286,48 @@ export function adapterContract<Payload>(
         const { answer, bot } = await writeLong();
         const status = h.adapter.render(STATUS);
         expect(contentLines(bot, status)).toEqual(contentLines([h.adapter.render(answer)], status));
+      });
+    });
+
+    describe("controls", () => {
+      it("shows one Stop, for the question, on the message with the progress line, and none once final", async () => {
+        const question = await ask("show me the framing code");
+        const status = h.adapter.render(STATUS);
+        const seen: { text: string; questionId: string }[][] = [];
+        const writer = new ReplyWriter({
+          adapter: h.adapter,
+          question,
+          stop: question.id,
+          ...clock,
+          onProgress: () => seen.push(h.stopsShown(question.thread)),
+        });
+        // Long enough to split: the Stop must follow the progress line into the new message.
+        const answer = longAnswer(1.5 * h.limit);
+        writer.update("", STATUS);
+        const step = Math.ceil(answer.length / 9);
+        for (let at = step; at < answer.length; at += step) {
+          writer.update(answer.slice(0, at), STATUS);
+          await new Promise((r) => setTimeout(r, 0));
+        }
+        const running = seen.filter((stops) => stops.length > 0);
+        expect(running.length).toBeGreaterThan(1);
+        for (const stops of running) {
+          expect(stops).toHaveLength(1);
+          expect(stops[0]?.questionId).toBe(question.id);
+          expect(stops[0]?.text).toContain(status);
+        }
+        // As the answer job ends every answer: with a header for a native stream's status message.
+        await writer.finish(answer, "", "✅ Answered");
+        expect(h.stopsShown(question.thread)).toEqual([]);
+        expect(h.visibleMessages(question.thread).filter((m) => m.fromBot).length).toBeGreaterThan(
+          1,
+        );
+      });
+
+      it("carries no Stop when the core asks for none", async () => {
+        const question = await ask("what is QUIC?");
+        await write(question, "QUIC is a transport over UDP.");
+        expect(h.stopsShown(question.thread)).toEqual([]);
       });
     });
 

@@ -12,7 +12,9 @@ import {
   messageCreateToQuestion,
   threadParentLookup,
 } from "../../adapters/discord/parse-message.ts";
+import { parseStopCustomId } from "../../adapters/discord/stop-control.ts";
 import { verifyDiscordRequest } from "../../adapters/discord/verify.ts";
+import type { ThreadRef } from "../../src/chat/types.ts";
 import { FAKE_DISCORD_URL, FakeDiscord } from "../fakes/discord-api.ts";
 import { type ContractHarness, type SignedRequest, tamper } from "./adapter-contract.ts";
 import { alice, botUser, GUILD_ID, messageCreate } from "./discord-payloads.ts";
@@ -54,6 +56,21 @@ export async function discordHarness(): Promise<ContractHarness<MessageCreate>> 
     const m = fake.message(id);
     if (!m) throw new Error(`fake Discord holds no message ${id}`);
     return messageCreate({ ...m, guild_id: GUILD_ID, channel_type: channel.type, ...over });
+  };
+
+  /** The messages of the conversation of `thread`, oldest first, as people see them. */
+  const conversation = (thread: ThreadRef) => {
+    const all = fake.visible(
+      fake.channels.has(thread.threadId) ? thread.threadId : thread.channelId,
+    );
+    if (fake.channels.has(thread.threadId)) return all;
+    // A reply-chain conversation: the root message and everything replying into it.
+    const chain = new Set([thread.threadId]);
+    return all.filter((m) => {
+      if (m.id !== thread.threadId && !(m.replyTo && chain.has(m.replyTo))) return false;
+      chain.add(m.id);
+      return true;
+    });
   };
 
   return {
@@ -114,22 +131,15 @@ export async function discordHarness(): Promise<ContractHarness<MessageCreate>> 
         threadParentOf: threadParentLookup(api),
       }),
 
-    visibleMessages(thread) {
-      const all = fake.visible(
-        fake.channels.has(thread.threadId) ? thread.threadId : thread.channelId,
-      );
-      if (fake.channels.has(thread.threadId))
-        return all.map((m) => ({ text: m.content, fromBot: m.fromBot }));
-      // A reply-chain conversation: the root message and everything replying into it.
-      const chain = new Set([thread.threadId]);
-      const shown = [];
-      for (const m of all) {
-        if (m.id !== thread.threadId && !(m.replyTo && chain.has(m.replyTo))) continue;
-        chain.add(m.id);
-        shown.push({ text: m.content, fromBot: m.fromBot });
-      }
-      return shown;
-    },
+    visibleMessages: (thread) =>
+      conversation(thread).map((m) => ({ text: m.content, fromBot: m.fromBot })),
+    stopsShown: (thread) =>
+      conversation(thread).flatMap((m) =>
+        fake.buttons(m.id).flatMap((id) => {
+          const stop = parseStopCustomId(id);
+          return stop ? [{ text: m.content, questionId: stop.questionId }] : [];
+        }),
+      ),
     recordedMessages: () =>
       fake.requests
         .filter((r) => (r.method === "POST" || r.method === "PATCH") && r.body !== undefined)

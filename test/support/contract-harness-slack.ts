@@ -5,6 +5,7 @@
 import { SlackApi } from "../../adapters/slack/api.ts";
 import { parseSlackRequest, slackEventToQuestion } from "../../adapters/slack/parse.ts";
 import { createSlackAdapter } from "../../adapters/slack/slack-adapter.ts";
+import { parseStopValue, STOP_ACTION_ID } from "../../adapters/slack/stop-control.ts";
 import { verifySlackRequest } from "../../adapters/slack/verify.ts";
 import type { Question, SentMessage } from "../../src/chat/types.ts";
 import { localRateLimiter } from "../../src/delivery/rate-limit.ts";
@@ -158,6 +159,16 @@ export async function slackHarness(
       fake
         .thread(thread.channelId, thread.threadId)
         .map((m) => ({ text: m.text, fromBot: m.user === BOT })),
+    stopsShown: (thread) =>
+      fake.thread(thread.channelId, thread.threadId).flatMap((m) =>
+        fake
+          .buttons(thread.channelId, m.ts)
+          .filter((b) => b.action_id === STOP_ACTION_ID)
+          .flatMap((b) => {
+            const stop = parseStopValue(b.value);
+            return stop ? [{ text: m.text, questionId: stop.questionId }] : [];
+          }),
+      ),
     recordedMessages: () =>
       fake.calls.filter((c) => MESSAGE_METHODS.has(c.method)).map((c) => c.body),
   };

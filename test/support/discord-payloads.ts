@@ -88,6 +88,64 @@ export function interaction(init: InteractionInit = {}): Record<string, unknown>
   };
 }
 
+/**
+ * A click on a button (a message component interaction, type 3) with `customId` on the
+ * bot's `message`, by `user` (alice by default) with `permissions` in a guild, or in a DM.
+ */
+export function componentInteraction(
+  customId: string,
+  init: {
+    id?: string;
+    channelId: string;
+    messageId: string;
+    user?: APIUser;
+    permissions?: string;
+    guild?: boolean;
+  },
+): Record<string, unknown> {
+  const guild = init.guild ?? true;
+  const user = init.user ?? alice;
+  const id = init.id ?? "3000000000000000002";
+  return {
+    id,
+    application_id: APP_ID,
+    type: 3,
+    token: `component-token-${id}`,
+    version: 1,
+    locale: "en-US",
+    app_permissions: "562949953421311",
+    entitlements: [],
+    context: guild ? 0 : 1,
+    channel_id: init.channelId,
+    channel: { id: init.channelId, type: guild ? 0 : 1, ...(guild ? { guild_id: GUILD_ID } : {}) },
+    message: {
+      id: init.messageId,
+      channel_id: init.channelId,
+      author: botUser,
+      content: "…",
+      flags: 4,
+      components: [],
+    },
+    data: { custom_id: customId, component_type: 2 },
+    ...(guild
+      ? {
+          guild_id: GUILD_ID,
+          guild_locale: "en-US",
+          member: {
+            user,
+            nick: null,
+            roles: [],
+            joined_at: "2024-01-01T00:00:00.000000+00:00",
+            deaf: false,
+            mute: false,
+            flags: 0,
+            permissions: init.permissions ?? "0",
+          },
+        }
+      : { user }),
+  };
+}
+
 export const askInteraction = (question: string, init: InteractionInit = {}) =>
   interaction({ ...init, name: "ask", options: [{ name: "question", type: 3, value: question }] });
 

@@ -1,4 +1,6 @@
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../../src/index.ts";
 
 /** The signing secret the Worker under test has (vitest.config.ts). */
 export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -139,4 +141,100 @@ export function commandBody(
     response_url: "https://hooks.slack.test/commands/T0TEAM/1/abc",
     trigger_id: "13345224609.738474920.8088930838d88f008e0",
   }).toString();
+}
+
+/**
+ * A `block_actions` interaction as Slack sends it (form field `payload`): `user` clicked
+ * `button` on the bot's message `messageTs` in the thread `threadTs` of `channel`.
+ */
+export function blockActionsBody(opts: {
+  user: string;
+  channel: string;
+  messageTs: string;
+  threadTs: string;
+  button: { action_id: string; value?: string };
+  responseUrl: string;
+}): string {
+  const payload = {
+    type: "block_actions",
+    user: { id: opts.user, username: opts.user.toLowerCase(), name: opts.user, team_id: "T0TEAM" },
+    api_app_id: "A0QUARRY",
+    token: "legacy-verification-token",
+    container: {
+      type: "message",
+      message_ts: opts.messageTs,
+      channel_id: opts.channel,
+      is_ephemeral: false,
+      thread_ts: opts.threadTs,
+    },
+    trigger_id: "13345224609.738474920.8088930838d88f008e0",
+    team: { id: "T0TEAM", domain: "quarry-test" },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: opts.channel, name: "general" },
+    message: {
+      type: "message",
+      user: "U0QUARRY",
+      bot_id: "B0QUARRY",
+      ts: opts.messageTs,
+      thread_ts: opts.threadTs,
+      text: "…",
+    },
+    state: { values: {} },
+    response_url: opts.responseUrl,
+    actions: [
+      {
+        type: "button",
+        block_id: "b0",
+        action_ts: `${Math.floor(Date.now() / 1000)}.000100`,
+        text: { type: "plain_text", text: "⏹ Stop", emoji: true },
+        style: "danger",
+        ...opts.button,
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/**
+ * Sends `body` to the Worker signed, as `sendSlack` does, and resolves once the work the
+ * Worker left for after its response (`waitUntil`: a Stop's ephemeral reply) is done too.
+ */
+export async function sendSlackAndWait(body: string, contentType: string): Promise<Response> {
+  const ts = String(Math.floor(Date.now() / 1000));
+  const request = new Request("https://quarry.test/slack/events", {
+    method: "POST",
+    headers: {
+      "content-type": contentType,
+      "x-slack-request-timestamp": ts,
+      "x-slack-signature": await slackSignature(SIGNING_SECRET, ts, body),
+    },
+    body,
+  });
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(request, env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** Sends a `block_actions` click to the Worker (a signed form body) and waits for its after-work. */
+export function sendBlockActions(opts: Parameters<typeof blockActionsBody>[0]): Promise<Response> {
+  return sendSlackAndWait(blockActionsBody(opts), "application/x-www-form-urlencoded");
+}
+
+/** Slack's `agent_session_stopped`: `user` pressed the agent session's Stop in the thread `threadTs`. */
+export function agentSessionStoppedEvent(
+  channel: string,
+  threadTs: string,
+  user: string,
+  streamingTs: string[] = [],
+): Record<string, unknown> {
+  return {
+    type: "agent_session_stopped",
+    channel,
+    user,
+    thread_ts: threadTs,
+    streaming_message_ts: streamingTs,
+    event_ts: `${Math.floor(Date.now() / 1000)}.000200`,
+  };
 }

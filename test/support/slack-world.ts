@@ -8,6 +8,7 @@ import { SettingsStore } from "../../src/settings/settings-store.ts";
 import { installFakeNetwork } from "../fakes/network.ts";
 import { FakeOpenRouter } from "../fakes/openrouter.ts";
 import { FakeSlack } from "../fakes/slack-api.ts";
+import { FakeSlackHooks } from "../fakes/slack-hooks.ts";
 
 /** Fake Slack + fake OpenRouter behind the Worker's fetch, fresh for each test. */
 export async function slackWorld(opts: { nativeStreaming?: FakeSlack["nativeStreaming"] } = {}) {
@@ -19,8 +20,13 @@ export async function slackWorld(opts: { nativeStreaming?: FakeSlack["nativeStre
   slack.seedUser({ id: "U0BEN", name: "ben", real_name: "Ben Okafor" });
   slack.seedUser({ id: "U0ADMIN", name: "root", real_name: "Ada Admin", is_admin: true });
   const openrouter = new FakeOpenRouter();
-  const network = installFakeNetwork({ "slack.test": slack, "openrouter.test": openrouter });
-  return { slack, openrouter, network };
+  const hooks = new FakeSlackHooks();
+  const network = installFakeNetwork({
+    "slack.test": slack,
+    "hooks.slack.test": hooks,
+    "openrouter.test": openrouter,
+  });
+  return { slack, openrouter, hooks, network };
 }
 
 let counter = 0;
