@@ -8,8 +8,9 @@ import { SettingsStore } from "../../src/settings/settings-store.ts";
 import { installFakeNetwork } from "../fakes/network.ts";
 import { FakeOpenRouter } from "../fakes/openrouter.ts";
 import { FakeSlack } from "../fakes/slack-api.ts";
+import { FakeSlackFiles, SLACK_FILES_HOST } from "../fakes/slack-files.ts";
 
-/** Fake Slack + fake OpenRouter behind the Worker's fetch, fresh for each test. */
+/** Fake Slack (Web API and file host) + fake OpenRouter behind the Worker's fetch, fresh for each test. */
 export async function slackWorld(opts: { nativeStreaming?: FakeSlack["nativeStreaming"] } = {}) {
   vi.restoreAllMocks();
   clearModelCatalogCache();
@@ -19,8 +20,13 @@ export async function slackWorld(opts: { nativeStreaming?: FakeSlack["nativeStre
   slack.seedUser({ id: "U0BEN", name: "ben", real_name: "Ben Okafor" });
   slack.seedUser({ id: "U0ADMIN", name: "root", real_name: "Ada Admin", is_admin: true });
   const openrouter = new FakeOpenRouter();
-  const network = installFakeNetwork({ "slack.test": slack, "openrouter.test": openrouter });
-  return { slack, openrouter, network };
+  const files = new FakeSlackFiles({ token: slack.token, teamId: slack.teamId });
+  const network = installFakeNetwork({
+    "slack.test": slack,
+    "openrouter.test": openrouter,
+    [SLACK_FILES_HOST]: files,
+  });
+  return { slack, openrouter, files, network };
 }
 
 let counter = 0;
