@@ -92,74 +92,18 @@ export async function prepareAttachments(
   model: Pick<ModelInfo, "id" | "inputModalities">,
   limits: AttachmentLimits = ATTACHMENT_LIMITS,
 ): Promise<PreparedAttachments> {
-  const asked = history.at(-1);
-  const takes = {
-    image: model.inputModalities.includes("image"),
-    pdf: model.inputModalities.includes("file"),
-  };
-  const platform = adapter.platform === "slack" ? "Slack" : "Discord";
-  const own = itemsOf(asked);
+  const own = itemsOf(history.at(-1));
   const earlier = history
     .slice(0, -1)
     .reverse()
     .flatMap((entry) => itemsOf(entry));
-
-  let slots = limits.maxCount;
-  const wanted: Item[] = [];
-  const skip = (item: Item, why: Item["why"], reason: string) => {
-    item.why = why;
-    item.skipped = reason;
-  };
-  for (const item of [...own, ...earlier]) {
-    if (item.kind === "other") {
-      skip(
-        item,
-        "rule",
-        item.label === "image" ? `not ${expected("image")}` : "not an image or PDF",
-      );
-    } else if (!takes[item.kind]) {
-      const cannot = item.kind === "image" ? "cannot see images" : "does not take files";
-      skip(item, "blind", `\`${model.id}\` ${cannot}`);
-    } else if (item.attachment.size !== undefined && item.attachment.size > limits.maxBytes) {
-      skip(item, "rule", `larger than ${formatBytes(limits.maxBytes)}`);
-    } else if (slots === 0) {
-      const many = `at most ${limits.maxCount} attachments go with a question`;
-      skip(
-        item,
-        "rule",
-        item.entry === asked ? many : "only the newest attachments are sent again",
-      );
-    } else if (!adapter.fetchAttachment) {
-      skip(item, "rule", `files cannot be downloaded from ${platform} here`);
-    } else {
-      slots--;
-      wanted.push(item);
-    }
-  }
-
-  const fetchAttachment = adapter.fetchAttachment?.bind(adapter);
-  await Promise.all(
-    wanted.map(async (item) => {
-      if (!fetchAttachment) return;
-      try {
-        const file = await fetchAttachment(question, item.attachment);
-        if (!file) skip(item, "rule", `its address is not on ${platform}'s own file host`);
-        else if (file.data.byteLength > limits.maxBytes)
-          skip(item, "rule", `larger than ${formatBytes(limits.maxBytes)}`);
-        else {
-          item.part = toPart(item, file.data);
-          if (!item.part) skip(item, "rule", `what was downloaded is not ${expected(item.kind)}`);
-        }
-      } catch (err) {
-        const reason = err instanceof Error && err.message ? err.message : "unknown error";
-        skip(item, "failed", `could not be downloaded (${reason})`);
-        console.warn(`attachment ${item.name} of ${question.id}: ${reason}`);
-      }
-    }),
-  );
+  const all = [...own, ...earlier];
+  const platform = adapter.platform === "slack" ? "Slack" : "Discord";
+  const wanted = choose(all, own.length, adapter, model, limits, platform);
+  await Promise.all(wanted.map((item) => download(item, adapter, question, limits, platform)));
 
   const entries = new Map<string, EntryAttachments>();
-  for (const item of [...own, ...earlier]) {
+  for (const item of all) {
     const at = entries.get(item.entry.id) ?? { parts: [], lines: [] };
     entries.set(item.entry.id, at);
     if (item.part) {
@@ -170,6 +114,76 @@ export async function prepareAttachments(
     }
   }
   return { entries, notes: notesFor(own) };
+}
+
+function skip(item: Item, why: Item["why"], reason: string): void {
+  item.why = why;
+  item.skipped = reason;
+}
+
+/**
+ * The items worth downloading, in order (the question's `ownCount` first): the model takes
+ * their kind, they are not known to be too large, and a slot is left. The rest are marked.
+ */
+function choose(
+  items: Item[],
+  ownCount: number,
+  adapter: Pick<ChatAdapter, "fetchAttachment">,
+  model: Pick<ModelInfo, "id" | "inputModalities">,
+  limits: AttachmentLimits,
+  platform: string,
+): Item[] {
+  const takes = {
+    image: model.inputModalities.includes("image"),
+    pdf: model.inputModalities.includes("file"),
+  };
+  let slots = limits.maxCount;
+  const wanted: Item[] = [];
+  items.forEach((item, i) => {
+    if (item.kind === "other") {
+      const what = item.label === "image" ? `not ${expected("image")}` : "not an image or PDF";
+      skip(item, "rule", what);
+    } else if (!takes[item.kind]) {
+      const cannot = item.kind === "image" ? "cannot see images" : "does not take files";
+      skip(item, "blind", `\`${model.id}\` ${cannot}`);
+    } else if (item.attachment.size !== undefined && item.attachment.size > limits.maxBytes) {
+      skip(item, "rule", `larger than ${formatBytes(limits.maxBytes)}`);
+    } else if (slots === 0) {
+      const many = `at most ${limits.maxCount} attachments go with a question`;
+      skip(item, "rule", i < ownCount ? many : "only the newest attachments are sent again");
+    } else if (!adapter.fetchAttachment) {
+      skip(item, "rule", `files cannot be downloaded from ${platform} here`);
+    } else {
+      slots--;
+      wanted.push(item);
+    }
+  });
+  return wanted;
+}
+
+/** Downloads one item into its part, or marks why it has none; never throws. */
+async function download(
+  item: Item,
+  adapter: Pick<ChatAdapter, "fetchAttachment">,
+  question: Question,
+  limits: AttachmentLimits,
+  platform: string,
+): Promise<void> {
+  try {
+    const file = await adapter.fetchAttachment?.(question, item.attachment);
+    if (!file) skip(item, "rule", `its address is not on ${platform}'s own file host`);
+    else if (file.data.byteLength > limits.maxBytes)
+      skip(item, "rule", `larger than ${formatBytes(limits.maxBytes)}`);
+    else {
+      item.part = toPart(item, file.data);
+      if (!item.part) skip(item, "rule", `what was downloaded is not ${expected(item.kind)}`);
+    }
+  } catch (err) {
+    const reason = err instanceof Error && err.message ? err.message : "unknown error";
+    skip(item, "failed", `could not be downloaded (${reason})`);
+    // The name, not the URL: Discord's are signed, and a log is no place for them.
+    console.warn(`attachment ${item.name} of ${question.id}: ${reason}`);
+  }
 }
 
 function itemsOf(entry: HistoryEntry | undefined): Item[] {
