@@ -2,11 +2,13 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { DiscordApi } from "../adapters/discord/api.ts";
+import { withDiscordAttachments } from "../adapters/discord/attachments.ts";
 import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import { ensureGateway } from "../adapters/discord/gateway-cron.ts";
 import { handleDiscordInteraction } from "../adapters/discord/interactions.ts";
 import { SlackApi } from "../adapters/slack/api.ts";
 import { handleSlackEvents } from "../adapters/slack/events-route.ts";
+import { withSlackFiles } from "../adapters/slack/files.ts";
 import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { ChatAdapter } from "./chat/adapter.ts";
 import type { Platform } from "./chat/types.ts";
@@ -129,10 +131,11 @@ export class ConversationObject extends ConversationBase {
     const config = slackConfig(this.env);
     if (isOff(config))
       throw new ConfigError("SLACK_BOT_TOKEN", `is needed to answer in Slack (${config.off})`);
-    return createSlackAdapter({
+    const adapter = createSlackAdapter({
       api: new SlackApi({ baseUrl: config.apiUrl, token: config.botToken }),
       limiter: sharedRateLimiter(this.env.RATE_LIMITERS),
     });
+    return withSlackFiles(adapter, { token: config.botToken });
   }
 
   private discord(): ChatAdapter {
@@ -144,11 +147,12 @@ export class ConversationObject extends ConversationBase {
       token: config.botToken,
       applicationId: config.applicationId,
     });
-    return createDiscordAdapter({
+    const adapter = createDiscordAdapter({
       api,
       botUserId: config.applicationId,
       kv: timedKv(this.env.SETTINGS),
       limiter: sharedRateLimiter(this.env.RATE_LIMITERS),
     });
+    return withDiscordAttachments(adapter);
   }
 }

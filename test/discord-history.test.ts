@@ -88,7 +88,14 @@ describe("Discord history", () => {
         author: { id: alice.id, name: "Alice" },
         fromBot: false,
         text: "@Quarry compare these",
-        imageUrls: ["https://cdn.discordapp.com/attachments/1/2/chart.png"],
+        attachments: [
+          {
+            url: "https://cdn.discordapp.com/attachments/1/2/chart.png",
+            name: "file",
+            mimeType: "image/png",
+            size: 1,
+          },
+        ],
         at: T0,
       },
       {

@@ -1,18 +1,19 @@
 import { describe, expect, it } from "vitest";
+import type { PreparedAttachments } from "../src/answer/attachments.ts";
 import {
   buildChatMessages,
   estimateTokens,
   MESSAGE_OVERHEAD_TOKENS,
   reserveFor,
 } from "../src/answer/history.ts";
-import type { HistoryEntry } from "../src/chat/types.ts";
+import type { Attachment, HistoryEntry } from "../src/chat/types.ts";
 import type { ChatMessage, ModelInfo } from "../src/openrouter/types.ts";
 
 let next = 0;
 function said(
   who: { id: string; name?: string } | "bot",
   text: string,
-  imageUrls?: string[],
+  attachments?: Attachment[],
 ): HistoryEntry {
   next += 1;
   const fromBot = who === "bot";
@@ -21,7 +22,7 @@ function said(
     author: fromBot ? { id: "B0BOT", name: "Quarry" } : who,
     fromBot,
     text,
-    ...(imageUrls ? { imageUrls } : {}),
+    ...(attachments ? { attachments } : {}),
   };
 }
 
@@ -132,23 +133,84 @@ describe("buildChatMessages", () => {
     expect(tokensOf(messages)).toBeLessThanOrEqual(3_000);
   });
 
-  it("sends images as image_url parts only to models that see images", () => {
-    const history = [said(ana, "what is this?", ["https://files.test/a.png"])];
+  it("sends prepared parts after the entry's text, with a line naming each attachment", () => {
+    const png = { url: "https://files.test/a.png", name: "a.png", mimeType: "image/png" };
+    const history = [said(ana, "what is this?", [png])];
+    const dataUrl = "data:image/png;base64,iVBORw0KGgo=";
+    const id = history[0]?.id ?? "";
+    const attachments: PreparedAttachments = {
+      entries: new Map([
+        [
+          id,
+          {
+            parts: [{ type: "image_url", image_url: { url: dataUrl } }],
+            lines: ["[image attached: a.png]"],
+          },
+        ],
+      ]),
+      notes: [],
+    };
+    const { messages } = buildChatMessages({ ...roomy, history, attachments });
+    expect(messages).toEqual([
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Ana (U123): what is this?\n[image attached: a.png]" },
+          { type: "image_url", image_url: { url: dataUrl } },
+        ],
+      },
+    ]);
+  });
+
+  it("never sends an attachment's own URL: unprepared attachments are only named", () => {
+    const png = { url: "https://files.test/a.png", name: "a.png", mimeType: "image/png" };
+    const pdf = { url: "https://files.test/b.pdf", name: "b.pdf", mimeType: "application/pdf" };
+    const history = [said(ana, "", [png, pdf])];
     const seeing = buildChatMessages({ ...roomy, history, supportsImages: true });
     expect(seeing.messages).toEqual([
       {
         role: "user",
-        content: [
-          { type: "text", text: "Ana (U123): what is this?" },
-          { type: "image_url", image_url: { url: "https://files.test/a.png" } },
-        ],
+        content:
+          "Ana (U123): [image attached: a.png (not shown to you: not sent)]\n[file attached: b.pdf (not shown to you: not sent)]",
       },
     ]);
     const blind = buildChatMessages({ ...roomy, history, supportsImages: false });
-    expect(typeof blind.messages[0]?.content).toBe("string");
-    expect(String(blind.messages[0]?.content)).toMatch(
-      /1 image attached; this model cannot see images/,
+    expect(String(blind.messages[0]?.content)).toContain(
+      "[image attached: a.png (not shown to you: this model cannot see images)]",
     );
+    expect(JSON.stringify(seeing.messages)).not.toContain("https://files.test");
+  });
+
+  it("counts a large PDF part against the context, dropping older turns to make room", () => {
+    const history = [
+      said(ana, "old question ".repeat(100)),
+      said("bot", "old answer"),
+      said(ben, "read this"),
+    ];
+    const fileData = `data:application/pdf;base64,${"A".repeat(400_000)}`;
+    const attachments: PreparedAttachments = {
+      entries: new Map([
+        [
+          history[2]?.id ?? "",
+          {
+            parts: [{ type: "file", file: { filename: "r.pdf", file_data: fileData } }],
+            lines: ["[PDF attached: r.pdf]"],
+          },
+        ],
+      ]),
+      notes: [],
+    };
+    // 300,000 bytes at about 50 a token: 6,000 tokens; with the old question's 430 it no longer fits 6,100.
+    const tight = { contextTokens: 7_100, reserveTokens: 1_000 };
+    const { messages, droppedTurns } = buildChatMessages({ ...tight, history, attachments });
+    expect(droppedTurns).toBe(2);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.content).toEqual([
+      { type: "text", text: "U456: read this\n[PDF attached: r.pdf]" },
+      { type: "file", file: { filename: "r.pdf", file_data: fileData } },
+    ]);
+    const roomier = buildChatMessages({ ...tight, contextTokens: 8_000, history, attachments });
+    expect(roomier.droppedTurns).toBe(0);
   });
 
   it("tells the model its own name when given, after the channel's system prompt", () => {

@@ -192,20 +192,39 @@ describe("Slack adapter history", () => {
     ]);
   });
 
-  it("notes attached images in the text instead of passing private file URLs", async () => {
+  it("lists a message's files as attachments, from its file objects only, and keeps a file-only message", async () => {
     fake.seedMessage(CHANNEL, { ts: ROOT, user: "U0ALICE", text: "root" });
     fake.seedMessage(CHANNEL, {
       ts: "1700000100.000200",
       thread_ts: ROOT,
       user: "U0BOB",
       subtype: "file_share",
-      text: "this chart",
+      text: "this chart, also at https://example.com/chart.png",
       files: [
         {
           id: "F1",
           name: "chart.png",
           mimetype: "image/png",
+          size: 2048,
           url_private: "https://files.slack.com/files-pri/T0TEAM-F1/chart.png",
+        },
+        // A deleted file and a Slack Connect file without its URL: nothing to download.
+        { id: "F2", mode: "tombstone" },
+        { id: "F3", name: "shared.pdf", file_access: "check_file_info" },
+      ],
+    });
+    fake.seedMessage(CHANNEL, {
+      ts: "1700000100.000250",
+      thread_ts: ROOT,
+      user: "U0BOB",
+      subtype: "file_share",
+      text: "",
+      files: [
+        {
+          id: "F4",
+          name: "report.pdf",
+          mimetype: "application/pdf",
+          url_private: "https://files.slack.com/files-pri/T0TEAM-F4/report.pdf",
         },
       ],
     });
@@ -216,9 +235,45 @@ describe("Slack adapter history", () => {
       id: "1700000100.000200",
       author: { id: "U0BOB", name: "Bob Stone" },
       fromBot: false,
-      text: "this chart\n[image attached: chart.png]",
+      text: "this chart, also at https://example.com/chart.png",
+      attachments: [
+        {
+          url: "https://files.slack.com/files-pri/T0TEAM-F1/chart.png",
+          name: "chart.png",
+          mimeType: "image/png",
+          size: 2048,
+        },
+      ],
       at: 1_700_000_100_000,
     });
+    expect(history[2]).toMatchObject({
+      id: "1700000100.000250",
+      text: "",
+      attachments: [{ name: "report.pdf", mimeType: "application/pdf" }],
+    });
+  });
+
+  it("takes the files of a question that opens its thread from the question, asking Slack nothing", async () => {
+    const file = {
+      url: "https://files.slack.com/files-pri/T0TEAM-F9/photo.jpg",
+      name: "photo.jpg",
+      mimeType: "image/jpeg",
+    };
+    const dm = questionAt("1700000300.000100", {
+      thread: {
+        platform: "slack",
+        workspaceId: "T0TEAM",
+        channelId: "D0ALICE",
+        threadId: "1700000300.000100",
+      },
+      text: "what is this?",
+      attachments: [file],
+    });
+    const history = await adapter.fetchHistory(dm);
+    expect(history).toEqual([
+      expect.objectContaining({ text: "what is this?", attachments: [file] }),
+    ]);
+    expect(fake.calls).toHaveLength(0);
   });
 
   it("treats other bots as people and skips joins", async () => {

@@ -7,6 +7,7 @@ import type { HistoryEntry, Question } from "../../src/chat/types.ts";
 import { ChatApiError } from "../../src/errors.ts";
 import { findAsked } from "./answer-memory.ts";
 import type { DiscordApi } from "./api.ts";
+import { discordAttachments } from "./attachments.ts";
 import { MESSAGE_TYPE, REFERENCE_TYPE } from "./constants.ts";
 import { discordTextToPlain, displayName } from "./format.ts";
 
@@ -52,7 +53,7 @@ export async function fetchDiscordHistory(
       entries.push({ id: q.id, author: q.user, fromBot: false, text: q.text, at });
     }
     const entry = toEntry(m, fromBot);
-    if (entry.text || entry.imageUrls) entries.push(entry);
+    if (entry.text || entry.attachments) entries.push(entry);
   }
   const questionId = question.messageId ?? question.id;
   if (entries.at(-1)?.id !== questionId) {
@@ -61,6 +62,7 @@ export async function fetchDiscordHistory(
       author: question.user,
       fromBot: false,
       text: question.text,
+      ...(question.attachments?.length ? { attachments: question.attachments } : {}),
       at: timeOfId(question.messageId ?? "") ?? question.receivedAt,
     });
   }
@@ -68,15 +70,14 @@ export async function fetchDiscordHistory(
 }
 
 function toEntry(m: APIMessage, fromBot: boolean): HistoryEntry {
-  const imageUrls = m.attachments
-    .filter((a) => a.content_type?.startsWith("image/"))
-    .map((a) => a.url);
+  // Only the attachment objects count: a URL in the content is text, never fetched.
+  const attachments = fromBot ? [] : discordAttachments(m.attachments);
   return {
     id: m.id,
     author: { id: m.author.id, name: displayName(m.author) },
     fromBot,
     text: discordTextToPlain(m.content, m.mentions).trim(),
-    ...(imageUrls.length ? { imageUrls } : {}),
+    ...(attachments.length ? { attachments } : {}),
     at: timeOfId(m.id),
   };
 }

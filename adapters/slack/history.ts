@@ -1,10 +1,11 @@
 /**
  * A Slack thread as history for the model: `conversations.replies` up to the question,
  * with people's names, the bot's own answers read from their blocks, an `/ask` post
- * shown as its asker's turn, and every entry stamped with its time.
+ * shown as its asker's turn, files as attachments, and every entry stamped with its time.
  */
-import type { HistoryEntry, Question } from "../../src/chat/types.ts";
+import type { Attachment, HistoryEntry, Question } from "../../src/chat/types.ts";
 import { ASK_EVENT_TYPE, compareTs, type SlackApi, type SlackMessage, slackTsToMs } from "./api.ts";
+import { slackAttachments } from "./files.ts";
 import { slackBlocksToPlain, slackTextToPlain } from "./format.ts";
 
 /** Message subtypes that are conversation; joins, topic changes, edits and the like are not. */
@@ -25,17 +26,10 @@ export interface SlackHistoryOptions {
   beforePage?: (question: Question) => Promise<void>;
 }
 
-/**
- * Files as words: Slack file URLs (`url_private`) need our bot token, so the model could
- * not fetch them; it is told an attachment exists instead.
- */
-function fileNotes(message: SlackMessage | undefined): string {
-  return (message?.files ?? [])
-    .map(
-      (f) =>
-        `[${f.mimetype?.startsWith("image/") ? "image" : "file"} attached${f.name ? `: ${f.name}` : ""}]`,
-    )
-    .join("\n");
+/** A message's files, as the entry's `attachments` (left out when there are none). */
+function filesOf(files: readonly unknown[] | undefined): { attachments?: Attachment[] } {
+  const attachments = slackAttachments(files);
+  return attachments.length ? { attachments } : {};
 }
 
 /** The person whose `/ask` this bot post carries (see `SlackApi.postQuestion`), if it is one. */
@@ -44,8 +38,6 @@ function askerOf(m: SlackMessage): string | undefined {
     m.metadata?.event_type === ASK_EVENT_TYPE ? m.metadata.event_payload?.user_id : undefined;
   return typeof userId === "string" ? userId : undefined;
 }
-
-const joinText = (...parts: string[]) => parts.filter((p) => p.trim() !== "").join("\n");
 
 /** Whether `m` was posted by this bot; without our ids, any bot's message counts. */
 export function isOwnMessage(m: SlackMessage, me: SlackIdentity): boolean {
@@ -79,11 +71,14 @@ export function slackHistory(opts: SlackHistoryOptions): (q: Question) => Promis
 
   return async function fetchHistory(question: Question): Promise<HistoryEntry[]> {
     const asked = question.messageId;
+    // The message's own files when it was read back, else those its event listed.
+    const ownFiles = question.attachments?.length ? { attachments: question.attachments } : {};
     const questionEntry = (m?: SlackMessage, name?: string): HistoryEntry => ({
       id: asked ?? question.id,
       author: { ...question.user, name: question.user.name ?? name },
       fromBot: false,
-      text: joinText(question.text, fileNotes(m)),
+      text: question.text,
+      ...(m ? filesOf(m.files) : ownFiles),
       at: asked ? slackTsToMs(asked) : question.receivedAt,
     });
     // The question opens its thread (top-level mention, DM, /ask post): nothing came before it.
@@ -126,12 +121,12 @@ export function slackHistory(opts: SlackHistoryOptions): (q: Question) => Promis
       const raw = ownMention ? (m.text ?? "").replace(ownMention, "") : (m.text ?? "");
       // Our answers' `text` is only the notification line; the answer itself is in the blocks.
       const body = (fromBot && slackBlocksToPlain(m.blocks, names)) || slackTextToPlain(raw, names);
-      const text = joinText(body, fileNotes(m));
-      if (!text) continue;
+      const files = fromBot ? {} : filesOf(m.files);
+      if (!body && !files.attachments) continue;
       const author = m.user
         ? { id: m.user, name: names.get(m.user) }
         : { id: m.bot_id ?? "unknown", name: m.bot_profile?.name ?? m.username };
-      history.push({ id: m.ts, author, fromBot, text, at });
+      history.push({ id: m.ts, author, fromBot, text: body, ...files, at });
     }
     // Slack may not list a message posted a moment ago yet: the question still ends the history.
     if (history.at(-1)?.id !== asked) history.push(questionEntry());

@@ -1,10 +1,16 @@
 import type { HistoryEntry } from "../chat/types.ts";
 import type { ChatMessage, ContentPart, ModelInfo } from "../openrouter/types.ts";
+import type { PreparedAttachments } from "./attachments.ts";
 
 /** Role, framing and separators of one chat message, in tokens (OpenAI counts 3–4). */
 export const MESSAGE_OVERHEAD_TOKENS = 4;
 /** A large image costs about 1,100 (OpenAI) to 1,600 (Anthropic) tokens; assume the worse. */
 const IMAGE_TOKENS = 1_600;
+/**
+ * PDF bytes per token, a rough guess (text-heavy pages run about 30–60 bytes a token,
+ * scanned ones far more); it only decides how much earlier history makes room.
+ */
+const PDF_BYTES_PER_TOKEN = 50;
 /** Most answer room reserved when the channel sets no `max_tokens`. */
 const MAX_RESERVE_TOKENS = 32_000;
 /** Least of a too-long question kept, even when the context says less (the request may still fit). */
@@ -18,7 +24,13 @@ export interface BuildChatMessagesOptions {
   contextTokens: number;
   /** Room left for the answer (see `reserveFor`). */
   reserveTokens: number;
-  supportsImages: boolean;
+  /**
+   * What `prepareAttachments` made of the entries' attachments: parts to send and lines
+   * naming each attachment. Without it no file is sent and each is only named.
+   */
+  attachments?: PreparedAttachments;
+  /** Used only without `attachments`: whether the named images could have been seen. */
+  supportsImages?: boolean;
   /** How the bot is called in the thread, so the model knows which turns are its own. */
   botName?: string;
 }
@@ -52,7 +64,7 @@ export function reserveFor(model: ModelInfo, maxTokens?: number): number {
 interface Turn {
   role: "user" | "assistant";
   text: string;
-  images: string[];
+  parts: ContentPart[];
 }
 
 /**
@@ -66,7 +78,8 @@ export function buildChatMessages(opts: BuildChatMessagesOptions): {
   messages: ChatMessage[];
   droppedTurns: number;
 } {
-  const { history, supportsImages } = opts;
+  const { history } = opts;
+  const toTurn = (entry: HistoryEntry) => turnOf(entry, opts);
   const system = systemText(opts);
   const systemTokens = system ? estimateTokens(system) + MESSAGE_OVERHEAD_TOKENS : 0;
   const budget = opts.contextTokens - opts.reserveTokens - systemTokens;
@@ -78,11 +91,11 @@ export function buildChatMessages(opts: BuildChatMessagesOptions): {
   if (!asked)
     return { messages: system ? [{ role: "system", content: system }] : [], droppedTurns: 0 };
 
-  const question = fitQuestion({ ...toTurn(asked, supportsImages), role: "user" }, budget);
+  const question = fitQuestion({ ...toTurn(asked), role: "user" }, budget);
   let used = turnTokens(question);
   let first = entries.length;
   while (first > 0) {
-    const cost = turnTokens(toTurn(entries[first - 1] as HistoryEntry, supportsImages));
+    const cost = turnTokens(toTurn(entries[first - 1] as HistoryEntry));
     if (used + cost > budget) break;
     used += cost;
     first--;
@@ -90,7 +103,7 @@ export function buildChatMessages(opts: BuildChatMessagesOptions): {
   // A conversation sent to the model opens with a user turn.
   while (first < entries.length && entries[first]?.fromBot) first++;
 
-  const kept = entries.slice(first).map((entry) => toTurn(entry, supportsImages));
+  const kept = entries.slice(first).map(toTurn);
   const messages: ChatMessage[] = system ? [{ role: "system", content: system }] : [];
   for (const turn of merge([...kept, question])) messages.push(toMessage(turn));
   return { messages, droppedTurns: first };
@@ -106,19 +119,39 @@ function systemText(opts: BuildChatMessagesOptions): string {
   return parts.filter(Boolean).join("\n\n");
 }
 
-function toTurn(entry: HistoryEntry, supportsImages: boolean): Turn {
-  const images = entry.imageUrls ?? [];
-  if (entry.fromBot) return { role: "assistant", text: entry.text, images: [] };
+function turnOf(entry: HistoryEntry, opts: BuildChatMessagesOptions): Turn {
+  if (entry.fromBot) return { role: "assistant", text: entry.text, parts: [] };
   const who = entry.author.name ? `${entry.author.name} (${entry.author.id})` : entry.author.id;
-  let text = `${who}: ${entry.text}`;
-  if (images.length && !supportsImages) {
-    text += `\n[${images.length} image${images.length > 1 ? "s" : ""} attached; this model cannot see images]`;
+  const prepared = opts.attachments?.entries.get(entry.id);
+  const lines = prepared?.lines ?? unpreparedLines(entry, opts.supportsImages);
+  const text = `${who}: ${[entry.text, ...lines].filter((t) => t !== "").join("\n")}`;
+  return { role: "user", text, parts: [...(prepared?.parts ?? [])] };
+}
+
+/** Attachments named for the model when none were prepared: it knows they exist, not what they show. */
+function unpreparedLines(entry: HistoryEntry, supportsImages?: boolean): string[] {
+  return (entry.attachments ?? []).map((a, i) => {
+    const image = a.mimeType?.startsWith("image/") ?? false;
+    const why = image && supportsImages === false ? "this model cannot see images" : "not sent";
+    return `[${image ? "image" : "file"} attached: ${a.name ?? `attachment ${i + 1}`} (not shown to you: ${why})]`;
+  });
+}
+
+function partTokens(parts: ContentPart[]): number {
+  let tokens = 0;
+  for (const part of parts) {
+    if (part.type === "image_url") tokens += IMAGE_TOKENS;
+    else if (part.type === "file") {
+      // A base64 data URL holds three bytes in every four characters.
+      const bytes = (part.file.file_data.length * 3) / 4;
+      tokens += Math.max(IMAGE_TOKENS, Math.ceil(bytes / PDF_BYTES_PER_TOKEN));
+    } else tokens += estimateTokens(part.text);
   }
-  return { role: "user", text, images: supportsImages ? images : [] };
+  return tokens;
 }
 
 function turnTokens(turn: Turn): number {
-  return estimateTokens(turn.text) + turn.images.length * IMAGE_TOKENS + MESSAGE_OVERHEAD_TOKENS;
+  return estimateTokens(turn.text) + partTokens(turn.parts) + MESSAGE_OVERHEAD_TOKENS;
 }
 
 /** Cuts the middle out of a question too long for the context, and says so in the text. */
@@ -128,7 +161,7 @@ function fitQuestion(turn: Turn, budget: number): Turn {
     `\n\n[… ${cut} characters cut from the middle of this message to fit the model's context …]\n\n`;
   const room =
     budget -
-    turn.images.length * IMAGE_TOKENS -
+    partTokens(turn.parts) -
     MESSAGE_OVERHEAD_TOKENS -
     estimateTokens(note(turn.text.length));
   // The estimate gives at most one token per character; shrink until it fits.
@@ -151,15 +184,14 @@ function merge(turns: Turn[]): Turn[] {
     const last = out.at(-1);
     if (last && last.role === turn.role) {
       last.text = `${last.text}\n\n${turn.text}`;
-      last.images = [...last.images, ...turn.images];
-    } else out.push({ ...turn, images: [...turn.images] });
+      last.parts = [...last.parts, ...turn.parts];
+    } else out.push({ ...turn, parts: [...turn.parts] });
   }
   return out;
 }
 
 function toMessage(turn: Turn): ChatMessage {
-  if (!turn.images.length) return { role: turn.role, content: turn.text };
-  const parts: ContentPart[] = [{ type: "text", text: turn.text }];
-  for (const url of turn.images) parts.push({ type: "image_url", image_url: { url } });
-  return { role: turn.role, content: parts };
+  if (!turn.parts.length) return { role: turn.role, content: turn.text };
+  // Text first, then the files: OpenRouter advises this order for images.
+  return { role: turn.role, content: [{ type: "text", text: turn.text }, ...turn.parts] };
 }

@@ -1,4 +1,11 @@
-import type { HistoryEntry, Platform, Question, SentMessage } from "./types.ts";
+import type {
+  Attachment,
+  FetchedAttachment,
+  HistoryEntry,
+  Platform,
+  Question,
+  SentMessage,
+} from "./types.ts";
 
 /**
  * Controls a message carries while its answer runs. The core passes them on the message
@@ -80,6 +87,17 @@ export interface ChatAdapter {
   readonly stream?: NativeStream;
   /** Optional: records that `message` answers `question`, so replies to it reach the same conversation. */
   rememberAnswer?(question: Question, message: SentMessage): Promise<void>;
+  /**
+   * Optional: downloads an attachment of the question's conversation (Slack with the bot
+   * token, Discord from its CDN), at most `ATTACHMENT_MAX_BYTES`, within a timeout, never
+   * leaving the platform's own file hosts (redirects included). Resolves undefined, having
+   * requested nothing, when the URL is not https on one of those hosts; rejects with an
+   * `AttachmentError` saying why when the download fails. Absent, the model gets no files.
+   */
+  fetchAttachment?(
+    question: Question,
+    attachment: Attachment,
+  ): Promise<FetchedAttachment | undefined>;
 }
 
 /**

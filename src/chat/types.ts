@@ -48,6 +48,33 @@ export interface Question {
   receivedAt: number;
   /** Adapter-only delivery details (Discord interaction token, Slack team of the asker, …). */
   delivery?: Record<string, string>;
+  /**
+   * Files on the asking message as the platform's event listed them, for adapters whose
+   * history does not read that message back (Slack: a question that opens its thread).
+   */
+  attachments?: Attachment[];
+}
+
+/**
+ * A file attached to a message, as the platform's own file object describes it (Slack
+ * `files[]`, Discord `attachments[]`). Never built from a URL in message text: the core
+ * fetches it only through `ChatAdapter.fetchAttachment`, which checks the host again.
+ */
+export interface Attachment {
+  /** Where the platform serves the file (Slack `url_private`, Discord attachment `url`). */
+  url: string;
+  /** File name as uploaded, for notes and PDF parts. */
+  name?: string;
+  /** MIME type the platform reports (Slack `mimetype`, Discord `content_type`). */
+  mimeType?: string;
+  /** Bytes, when the platform says: a file known to be too large is never downloaded. */
+  size?: number;
+}
+
+/** The bytes of a downloaded attachment and the type its host served them as. */
+export interface FetchedAttachment {
+  data: Uint8Array;
+  mimeType: string;
 }
 
 /** One earlier message of the conversation, as history for the model. */
@@ -58,8 +85,8 @@ export interface HistoryEntry {
   /** True when this bot wrote it: it becomes an `assistant` turn. */
   fromBot: boolean;
   text: string;
-  /** https URLs of images attached to the message that the model may look at. */
-  imageUrls?: string[];
+  /** Files attached to the message (images, PDFs, anything): the core decides what the model gets. */
+  attachments?: Attachment[];
   /** Epoch ms the message was posted (Slack `ts`, Discord snowflake), when known. */
   at?: number;
 }

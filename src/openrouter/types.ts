@@ -4,9 +4,15 @@ export interface ChatMessage {
   content: string | ContentPart[];
 }
 
+/**
+ * One part of a multi-part message. Images go as `image_url` (an https or data URL), PDFs
+ * as `file` with a base64 data URL in `file_data`.
+ * https://openrouter.ai/docs/features/multimodal/pdfs
+ */
 export type ContentPart =
   | { type: "text"; text: string }
-  | { type: "image_url"; image_url: { url: string } };
+  | { type: "image_url"; image_url: { url: string } }
+  | { type: "file"; file: { filename: string; file_data: string } };
 
 export type Effort = "minimal" | "low" | "medium" | "high";
 

@@ -3,6 +3,19 @@
  * limits, and the `ts` arithmetic. Kept apart from the server so each file stays small.
  */
 
+/** A file object as messages carry it (the fields Quarry reads; see `slack-files.ts`). */
+export interface FakeSlackFile {
+  id?: string;
+  name?: string;
+  mimetype?: string;
+  size?: number;
+  url_private?: string;
+  /** `hosted`, `external` (e.g. Google Drive), `tombstone` (deleted). */
+  mode?: string;
+  /** `check_file_info` on Slack Connect files whose object is incomplete. */
+  file_access?: string;
+}
+
 export interface FakeSlackMessage {
   type?: "message";
   ts: string;
@@ -13,7 +26,7 @@ export interface FakeSlackMessage {
   subtype?: string;
   text: string;
   blocks?: unknown[];
-  files?: { id?: string; name?: string; mimetype?: string; url_private?: string }[];
+  files?: FakeSlackFile[];
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
   reply_count?: number;
   edited?: { user: string; ts: string };

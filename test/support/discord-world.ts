@@ -1,9 +1,9 @@
 export { settled } from "./conversations.ts";
 
 /**
- * A whole Discord world for end-to-end tests: the fake REST API, the fake Gateway and the
- * fake OpenRouter behind the Worker's fetch, a real Ed25519 key pair to sign interactions,
- * and ids no other test uses. Interactions go to the Worker's own `fetch`; Gateway events
+ * A whole Discord world for end-to-end tests: the fake REST API, the fake Gateway, the
+ * fake CDN and the fake OpenRouter behind the Worker's fetch, a real Ed25519 key pair to
+ * sign interactions, and ids no other test uses. Interactions go to the Worker's own `fetch`; Gateway events
  * go through the real `DiscordGatewayObject`.
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
@@ -20,6 +20,7 @@ import type { ThreadRef } from "../../src/chat/types.ts";
 import worker from "../../src/index.ts";
 import { clearModelCatalogCache, MODELS_KV_KEY } from "../../src/openrouter/model-catalog.ts";
 import { FakeDiscord, type PendingCode } from "../fakes/discord-api.ts";
+import { CDN_HOST, FakeDiscordCdn, MEDIA_HOST } from "../fakes/discord-files.ts";
 import { FakeDiscordGateway } from "../fakes/discord-gateway.ts";
 import { eventually, installFakeNetwork } from "../fakes/network.ts";
 import { FakeOpenRouter } from "../fakes/openrouter.ts";
@@ -55,14 +56,17 @@ export async function discordWorld() {
   const discord = new FakeDiscord({ token: BOT_TOKEN, applicationId: APP_ID });
   const gateway = new FakeDiscordGateway({ token: BOT_TOKEN, applicationId: APP_ID });
   const openrouter = new FakeOpenRouter();
+  const cdn = new FakeDiscordCdn();
   const network = installFakeNetwork({
     "discord.test": discord,
     "gateway.discord.test": gateway,
     "resume.discord.test": gateway,
     "openrouter.test": openrouter,
+    [CDN_HOST]: cdn,
+    [MEDIA_HOST]: cdn,
   });
   const channelId = discord.addChannel({ id: freshSnowflake(), guild_id: GUILD_ID, type: 0 }).id;
-  return { discord, gateway, openrouter, network, channelId };
+  return { discord, gateway, openrouter, cdn, network, channelId };
 }
 
 export type DiscordWorld = Awaited<ReturnType<typeof discordWorld>>;

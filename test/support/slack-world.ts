@@ -8,9 +8,10 @@ import { SettingsStore } from "../../src/settings/settings-store.ts";
 import { installFakeNetwork } from "../fakes/network.ts";
 import { FakeOpenRouter } from "../fakes/openrouter.ts";
 import { FakeSlack } from "../fakes/slack-api.ts";
+import { FakeSlackFiles, SLACK_FILES_HOST } from "../fakes/slack-files.ts";
 import { FakeSlackHooks } from "../fakes/slack-hooks.ts";
 
-/** Fake Slack + fake OpenRouter behind the Worker's fetch, fresh for each test. */
+/** Fake Slack (Web API and file host) + fake OpenRouter behind the Worker's fetch, fresh for each test. */
 export async function slackWorld(opts: { nativeStreaming?: FakeSlack["nativeStreaming"] } = {}) {
   vi.restoreAllMocks();
   clearModelCatalogCache();
@@ -21,12 +22,14 @@ export async function slackWorld(opts: { nativeStreaming?: FakeSlack["nativeStre
   slack.seedUser({ id: "U0ADMIN", name: "root", real_name: "Ada Admin", is_admin: true });
   const openrouter = new FakeOpenRouter();
   const hooks = new FakeSlackHooks();
+  const files = new FakeSlackFiles({ token: slack.token, teamId: slack.teamId });
   const network = installFakeNetwork({
     "slack.test": slack,
     "hooks.slack.test": hooks,
     "openrouter.test": openrouter,
+    [SLACK_FILES_HOST]: files,
   });
-  return { slack, openrouter, hooks, network };
+  return { slack, openrouter, hooks, files, network };
 }
 
 let counter = 0;
