@@ -1,6 +1,7 @@
 import type { Env, SlackConfig } from "../../src/config.ts";
 import { submitQuestion } from "../../src/conversation/submit.ts";
 import { ChatApiError } from "../../src/errors.ts";
+import type { SettingsAccess } from "../../src/settings/settings-access.ts";
 import { parseSettingsText, runSettingsCommand } from "../../src/settings/settings-command.ts";
 import type { SlackApi } from "./api.ts";
 import { renderSlack, toPlainFallback } from "./format.ts";
@@ -98,15 +99,22 @@ async function settingsCommand(env: Env, api: SlackApi, command: SlackCommand): 
   return ephemeral(result.text);
 }
 
-/** Workspace admins and owners may change settings; in a DM, the person in it may. */
-async function mayChangeSettings(api: SlackApi, command: SlackCommand): Promise<boolean> {
-  if (command.channelId.startsWith("D")) return true;
+/**
+ * Workspace admins and owners may change a channel's settings. In a DM with the bot the
+ * operator's `DM_SETTINGS` decides, so the DM says whether the person is an admin too.
+ */
+export async function mayChangeSettings(
+  api: Pick<SlackApi, "userInfo">,
+  command: Pick<SlackCommand, "channelId" | "userId">,
+): Promise<SettingsAccess> {
+  let admin = false;
   try {
     const user = await api.userInfo(command.userId);
-    return Boolean(user.is_admin || user.is_owner || user.is_primary_owner);
+    admin = Boolean(user.is_admin || user.is_owner || user.is_primary_owner);
   } catch {
-    return false;
+    // Unknown rights are no rights: the person may still view the settings.
   }
+  return command.channelId.startsWith("D") ? { dm: true, admin } : admin;
 }
 
 function ephemeral(markdown: string): Response {
