@@ -146,9 +146,9 @@ export async function runSettingsCommand(
     const [current, stored, today] = await Promise.all([
       store.get(platform, channelId),
       store.getStored(platform, channelId),
-      todayText(deps, now),
+      readToday(deps, now),
     ]);
-    const lines = listing(current, stored, platform, who);
+    const lines = listing(current, stored, platform, who, dm);
     lines.splice(-1, 0, budgetLine(today, current.daily_budget_usd, now));
     return { ok: true, text: lines.join("\n") };
   }
@@ -195,20 +195,21 @@ function listing(
   stored: StoredSettings,
   platform: Platform,
   who: string,
+  dm: boolean,
 ): string[] {
   const lines = SETTING_KEYS.map((key) => {
     const mark = key in stored ? "" : " (default)";
     return `- \`${key}\`: ${show(key, current[key])}${mark} — ${SETTING_DESCRIPTIONS[key]}`;
   });
   return [
-    "**Settings for this channel**",
+    `**Settings for this ${dm ? "direct message" : "channel"}**`,
     ...lines,
     `${HOW_TO_CHANGE[platform]} Only ${who} can change them.`,
   ];
 }
 
 /** Today's spend from the channel's ledger, or why it could not be read. */
-async function todayText(
+async function readToday(
   deps: SettingsCommandDeps,
   now: number,
 ): Promise<LedgerDay | { error: string }> {
