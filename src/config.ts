@@ -23,6 +23,14 @@ export interface Env {
   FIRST_OUTPUT_TIMEOUT_SECONDS?: string;
   /** Seconds a started answer may go silent (default 180). */
   IDLE_TIMEOUT_SECONDS?: string;
+  /** Comma-separated model ids (or `vendor/*`) channels may choose; empty = any. */
+  ALLOWED_MODELS?: string;
+  /** Comma-separated models to answer with when the channel's is gone; empty = Quarry's list. */
+  FALLBACK_MODELS?: string;
+  /** USD per UTC day for channels and DMs without their own `daily_budget_usd`; empty = no cap. */
+  DEFAULT_DAILY_BUDGET_USD?: string;
+  /** Who may change a DM's settings: `user` (default), `admins` or `nobody`. */
+  DM_SETTINGS?: string;
 }
 
 export interface SlackConfig {
@@ -44,7 +52,33 @@ export interface OpenRouterConfig {
   defaultModel: string;
   firstOutputTimeoutMs: number;
   idleTimeoutMs: number;
+  /** `ALLOWED_MODELS`, parsed; empty = any model. */
+  allowedModels: string[];
+  /** `FALLBACK_MODELS`, parsed, or the default list; only allowed models. */
+  fallbackModels: string[];
 }
+
+/** Who may change the settings of a DM with the bot (`DM_SETTINGS`). */
+export const DM_SETTINGS_POLICIES = ["user", "admins", "nobody"] as const;
+export type DmSettingsPolicy = (typeof DM_SETTINGS_POLICIES)[number];
+
+/** What the operator decides for every channel (vars, validated as they are read). */
+export interface OperatorConfig {
+  /** Ids and `vendor/*` patterns a channel may choose; empty = any. */
+  allowedModels: string[];
+  /** Tried in order when the channel's model is gone; never outside `allowedModels`. */
+  fallbackModels: string[];
+  /** The budget of a channel or DM without its own; undefined = no cap, 0 = nothing. */
+  defaultDailyBudgetUsd?: number;
+  dmSettings: DmSettingsPolicy;
+}
+
+/**
+ * Fallback models when `FALLBACK_MODELS` is not set: deep-research models OpenRouter lists.
+ * The OpenRouter layer is to own this list (`DEFAULT_FALLBACK_MODELS` in src/openrouter);
+ * until then it lives here and `operatorConfig` takes another as a parameter.
+ */
+export const DEFAULT_FALLBACK_MODELS: readonly string[] = ["perplexity/sonar-deep-research"];
 
 const DEFAULTS = {
   OPENROUTER_BASE_URL: "https://openrouter.ai/api/v1",
@@ -99,12 +133,16 @@ export function discordConfig(env: Env): DiscordConfig | { off: string } {
 /** OpenRouter settings; throws `ConfigError` naming OPENROUTER_API_KEY when it is missing. */
 export function openRouterConfig(env: Env): OpenRouterConfig {
   if (!present(env.OPENROUTER_API_KEY)) throw new ConfigError("OPENROUTER_API_KEY");
+  const operator = operatorConfig(env);
   return {
     apiKey: env.OPENROUTER_API_KEY.trim(),
     baseUrl: trimSlash(env.OPENROUTER_BASE_URL || DEFAULTS.OPENROUTER_BASE_URL),
     defaultModel: defaultModel(env),
     firstOutputTimeoutMs: seconds(env, "FIRST_OUTPUT_TIMEOUT_SECONDS", 1200) * 1000,
     idleTimeoutMs: seconds(env, "IDLE_TIMEOUT_SECONDS", 180) * 1000,
+    // Read with the key so a bad var fails every answer and /health, naming the variable.
+    allowedModels: operator.allowedModels,
+    fallbackModels: operator.fallbackModels,
   };
 }
 
@@ -124,6 +162,105 @@ function seconds(
   if (!Number.isFinite(value) || value <= 0)
     throw new ConfigError(name, `must be a positive number of seconds, not "${raw}"`);
   return value;
+}
+
+/**
+ * The operator's vars `ALLOWED_MODELS`, `FALLBACK_MODELS`, `DEFAULT_DAILY_BUDGET_USD` and
+ * `DM_SETTINGS`; throws `ConfigError` naming the variable whose value is malformed.
+ * `defaultFallbacks` is the list used when `FALLBACK_MODELS` is empty.
+ */
+export function operatorConfig(
+  env: Env,
+  defaultFallbacks: readonly string[] = DEFAULT_FALLBACK_MODELS,
+): OperatorConfig {
+  const allowedModels = modelList(env, "ALLOWED_MODELS", true);
+  const allowed = (id: string) => isModelAllowed(id, allowedModels);
+  const model = defaultModel(env);
+  if (!allowed(model)) {
+    throw new ConfigError(
+      "ALLOWED_MODELS",
+      `does not allow DEFAULT_MODEL "${model}", so channels without a model could not be answered; add it or change DEFAULT_MODEL`,
+    );
+  }
+  const named = env.FALLBACK_MODELS?.trim().toLowerCase();
+  let fallbackModels: string[];
+  if (named === "none") fallbackModels = [];
+  else if (named) {
+    fallbackModels = modelList(env, "FALLBACK_MODELS", false);
+    const refused = fallbackModels.filter((id) => !allowed(id));
+    if (refused.length) {
+      throw new ConfigError(
+        "FALLBACK_MODELS",
+        `names ${refused.map((id) => `"${id}"`).join(", ")}, which ALLOWED_MODELS does not allow`,
+      );
+    }
+  } else {
+    // The built-in list is only a suggestion: an allow-list the operator wrote wins over it.
+    fallbackModels = defaultFallbacks.filter(allowed);
+  }
+  return {
+    allowedModels,
+    fallbackModels,
+    defaultDailyBudgetUsd: budget(env),
+    dmSettings: dmPolicy(env),
+  };
+}
+
+/**
+ * Whether `id` is on the allow-list: an exact id, or `vendor/*` for all of a vendor's
+ * models. An empty list allows every model.
+ */
+export function isModelAllowed(id: string, allowedModels: readonly string[]): boolean {
+  if (!allowedModels.length) return true;
+  const wanted = id.trim().toLowerCase();
+  return allowedModels.some((entry) =>
+    entry.endsWith("/*") ? wanted.startsWith(entry.slice(0, -1)) : wanted === entry,
+  );
+}
+
+// OpenRouter ids are `vendor/model`, optionally with a `:variant` (`:free`, `:online`).
+const MODEL_ID = /^[a-z0-9][\w.-]*\/[\w.:-]+$/;
+const VENDOR_WILDCARD = /^[a-z0-9][\w.-]*\/\*$/;
+
+function modelList(
+  env: Env,
+  name: "ALLOWED_MODELS" | "FALLBACK_MODELS",
+  wildcards: boolean,
+): string[] {
+  const entries = (env[name] ?? "")
+    .split(",")
+    .map((e) => e.trim().toLowerCase())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (MODEL_ID.test(entry) || (wildcards && VENDOR_WILDCARD.test(entry))) continue;
+    throw new ConfigError(
+      name,
+      `has "${entry}", which is not an OpenRouter model id like "openai/o4-mini"${wildcards ? ' or a vendor pattern like "openai/*"' : ""}`,
+    );
+  }
+  return [...new Set(entries)];
+}
+
+function budget(env: Env): number | undefined {
+  const raw = env.DEFAULT_DAILY_BUDGET_USD?.trim().toLowerCase().replace(/^\$/, "") ?? "";
+  if (raw === "" || raw === "off" || raw === "none") return undefined;
+  // The same amounts a channel may set (cents), so the two read alike in /ask-settings.
+  if (/^\d+(\.\d{1,2})?$/.test(raw)) return Number(raw);
+  throw new ConfigError(
+    "DEFAULT_DAILY_BUDGET_USD",
+    `must be an amount in USD with at most two decimals (e.g. "5" or "2.50"; "0" lets nothing be spent), or empty for no cap, not "${env.DEFAULT_DAILY_BUDGET_USD}"`,
+  );
+}
+
+function dmPolicy(env: Env): DmSettingsPolicy {
+  const raw = env.DM_SETTINGS?.trim().toLowerCase() ?? "";
+  if (raw === "") return "user";
+  const policy = DM_SETTINGS_POLICIES.find((p) => p === raw);
+  if (policy) return policy;
+  throw new ConfigError(
+    "DM_SETTINGS",
+    `must be ${DM_SETTINGS_POLICIES.map((p) => `"${p}"`).join(", ")} or empty, not "${env.DM_SETTINGS}"`,
+  );
 }
 
 export function isOff<T extends object>(config: T | { off: string }): config is { off: string } {

@@ -9,6 +9,7 @@ import type { Question } from "../src/chat/types.ts";
 import type { DiscordConfig, Env } from "../src/config.ts";
 import type { SubmitResult } from "../src/conversation/conversation-object.ts";
 import { clearModelCatalogCache, MODELS_KV_KEY } from "../src/openrouter/model-catalog.ts";
+import type { SettingsAccess } from "../src/settings/settings-access.ts";
 import { FAKE_DISCORD_URL, FakeDiscord } from "./fakes/discord-api.ts";
 import { installFakeNetwork } from "./fakes/network.ts";
 import { catalogEntry, FakeOpenRouter, textModelEntry } from "./fakes/openrouter.ts";
@@ -179,8 +180,11 @@ describe("POST /discord/interactions", () => {
 
 describe("/settings", () => {
   it("runs the settings command for the channel, refusing changes without Manage Channels", async () => {
-    const calls: { canChange: boolean; channelId: string; action: unknown }[] = [];
-    const settings = async (deps: { canChange: boolean; channelId: string }, action: unknown) => {
+    const calls: { canChange: SettingsAccess; channelId: string; action: unknown }[] = [];
+    const settings = async (
+      deps: { canChange: SettingsAccess; channelId: string },
+      action: unknown,
+    ) => {
       calls.push({ canChange: deps.canChange, channelId: deps.channelId, action });
       return deps.canChange
         ? { ok: true, text: "Saved." }

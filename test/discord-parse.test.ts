@@ -112,7 +112,7 @@ describe("parseInteraction", () => {
     });
   });
 
-  it("lets Manage Channels, Administrator and DMs change settings, and nobody else", () => {
+  it("lets Manage Channels and Administrator change settings, and leaves DMs to DM_SETTINGS", () => {
     const show = (init: Parameters<typeof interaction>[0]) =>
       parse(interaction({ name: "settings", options: [{ name: "show", type: 1 }], ...init }));
     expect(show({ permissions: String(1 << 4) })).toMatchObject({
@@ -123,7 +123,11 @@ describe("parseInteraction", () => {
     expect(show({ permissions: String((1 << 11) | (1 << 10)) })).toMatchObject({
       canChange: false,
     });
-    expect(show({ guild: false })).toMatchObject({ canChange: true, guildId: "" });
+    // A DM has no server, so no admins: the settings command applies the operator's policy.
+    expect(show({ guild: false })).toMatchObject({
+      canChange: { dm: true, admin: false },
+      guildId: "",
+    });
   });
 
   it("applies /settings in a thread to the parent channel", () => {

@@ -6,6 +6,7 @@ import {
   type ChannelSettings,
   DEFAULT_SYSTEM_PROMPT,
   defaultSettings,
+  type SettingsPatch,
 } from "../src/settings/settings.ts";
 import { parseSettingsText, runSettingsCommand } from "../src/settings/settings-command.ts";
 import { SettingsStore } from "../src/settings/settings-store.ts";
@@ -78,7 +79,7 @@ function check(values: Record<string, string>, over: Partial<ChannelSettings> = 
     defaultModel: DEEP,
   });
 }
-const accepted = (patch: Partial<ChannelSettings>) => ({ ok: true, patch });
+const accepted = (patch: SettingsPatch) => ({ ok: true, patch });
 const rejected = (...errors: RegExp[]) => ({
   ok: false,
   errors: errors.map((e) => expect.stringMatching(e)),
@@ -87,7 +88,7 @@ const rejected = (...errors: RegExp[]) => ({
 describe("validateSettings", () => {
   it("rejects an unknown key and lists the keys there are", async () => {
     const keys =
-      "`model`, `system`, `effort`, `max_tokens`, `temperature`, `followups`, `daily_budget_usd`, `streaming`";
+      "`model`, `system`, `effort`, `max_tokens`, `temperature`, `followups`, `daily_budget_usd`, `streaming`, `web_search`";
     expect(await check({ colour: "blue" })).toEqual({
       ok: false,
       errors: [`Unknown setting \`colour\`. Settings are: ${keys}.`],
@@ -159,15 +160,23 @@ describe("validateSettings", () => {
     expect(calls).toEqual([]);
   });
 
-  it("takes a daily budget with at most two decimals, and clears it with 0, off or none", async () => {
+  it("takes a daily budget with at most two decimals, where 0 allows nothing and off clears the cap", async () => {
     expect(await check({ daily_budget_usd: "5.25" })).toEqual(accepted({ daily_budget_usd: 5.25 }));
-    for (const clear of ["0", "off", "none", "default"]) {
-      expect(await check({ daily_budget_usd: clear })).toEqual(
-        accepted({ daily_budget_usd: undefined }),
-      );
+    expect(await check({ daily_budget_usd: "$3" })).toEqual(accepted({ daily_budget_usd: 3 }));
+    for (const zero of ["0", "0.00"]) {
+      expect(await check({ daily_budget_usd: zero })).toEqual(accepted({ daily_budget_usd: 0 }));
     }
+    for (const off of ["off", "OFF", "none"]) {
+      expect(await check({ daily_budget_usd: off })).toEqual(accepted({ daily_budget_usd: "off" }));
+    }
+    // `default` goes back to the operator's DEFAULT_DAILY_BUDGET_USD.
+    expect(await check({ daily_budget_usd: "default" })).toEqual(
+      accepted({ daily_budget_usd: undefined }),
+    );
     for (const bad of ["2.505", "-1", "ten"]) {
-      expect(await check({ daily_budget_usd: bad })).toEqual(rejected(/at most two decimals/));
+      expect(await check({ daily_budget_usd: bad })).toEqual(
+        rejected(/at most two decimals.*`0` lets nothing be spent.*`off` for no cap.*`default`/),
+      );
     }
   });
 
@@ -215,6 +224,7 @@ describe("SettingsStore", () => {
       system: DEFAULT_SYSTEM_PROMPT,
       followups: true,
       streaming: "auto",
+      web_search: false,
     });
 
     await store.update("slack", channel, { effort: "medium", followups: false });

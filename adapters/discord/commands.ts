@@ -76,10 +76,24 @@ const settings: RESTPostAPIChatInputApplicationCommandsJSONBody = {
           choices: ["on", "off"].map((v) => ({ name: v, value: v })),
         },
         {
-          type: OPTION.Number,
+          // A string, not a number: `off` (no cap) and `default` (the operator's) are values too.
+          type: OPTION.String,
           name: "daily_budget_usd",
-          description: "Spend cap per UTC day for this channel, in USD",
-          min_value: 0,
+          description:
+            "USD per UTC day for this channel: 5 or 2.50; 0 = nothing; off = no cap; default",
+          max_length: 16,
+        },
+        {
+          type: OPTION.String,
+          name: "streaming",
+          description: "How answers stream on Slack (Discord always posts and edits)",
+          choices: ["auto", "native", "edit"].map((v) => ({ name: v, value: v })),
+        },
+        {
+          type: OPTION.String,
+          name: "web_search",
+          description: "Let a model that does not search on its own use OpenRouter's web search",
+          choices: ["on", "off"].map((v) => ({ name: v, value: v })),
         },
       ],
     },

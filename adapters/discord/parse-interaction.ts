@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { Question, ThreadRef } from "../../src/chat/types.ts";
 import { BadRequestError } from "../../src/errors.ts";
+import type { SettingsAccess } from "../../src/settings/settings-access.ts";
 import { INTERACTION, OPTION, PERMISSION, THREAD_CHANNEL_TYPES } from "./constants.ts";
 import { discordTextToPlain } from "./format.ts";
 import { parseStopCustomId } from "./stop-control.ts";
@@ -36,8 +37,8 @@ export type DiscordInteraction =
       channelId: string;
       guildId: string;
       userId: string;
-      /** Manage Channels or Administrator, or a DM with the bot. */
-      canChange: boolean;
+      /** Manage Channels or Administrator; in a DM with the bot, `DM_SETTINGS` decides. */
+      canChange: SettingsAccess;
     }
   | { kind: "autocomplete"; command: string; option: string; value: string }
   | {
@@ -177,7 +178,8 @@ function parseSettings(i: Interaction): DiscordInteraction {
     channelId: place(i).settingsChannelId,
     guildId: i.guild_id ?? "",
     userId: asker.id,
-    canChange: !i.guild_id || canManage(i.member?.permissions ?? "0"),
+    // A DM belongs to no server: nobody there has Manage Channels, or is an admin.
+    canChange: i.guild_id ? canManage(i.member?.permissions ?? "0") : { dm: true, admin: false },
   };
 }
 

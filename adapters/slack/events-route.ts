@@ -10,7 +10,7 @@ import {
   slackCommandToQuestion,
   slackEventToQuestion,
 } from "./parse.ts";
-import { mayChangeSettings } from "./permissions.ts";
+import { settingsAccess } from "./permissions.ts";
 import { handleAgentStop, handleStopClick, stopClickOf } from "./stop-route.ts";
 import { verifySlackRequest } from "./verify.ts";
 
@@ -100,8 +100,7 @@ async function settingsCommand(env: Env, api: SlackApi, command: SlackCommand): 
   // Slack escapes &, < and > in command text; settings values (a system prompt) want them back.
   const action = parseSettingsText(unescapeSlack(command.text));
   if ("error" in action) return ephemeral(action.error);
-  const canChange =
-    action.kind === "show" || (await mayChangeSettings(api, command.channelId, command.userId));
+  const canChange = action.kind === "show" || (await settingsAccess(api, command));
   const result = await runSettingsCommand(
     { env, platform: "slack", channelId: command.channelId, canChange },
     action,

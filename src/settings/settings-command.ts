@@ -1,5 +1,15 @@
+import { budgetStatusText } from "../budget/budget-text.ts";
+import { type ChannelLedger, ledgerFor, utcDay } from "../budget/channel-ledger.ts";
+import type { LedgerDay } from "../budget/ledger-types.ts";
 import type { Platform } from "../chat/types.ts";
-import { defaultModel, type Env, openRouterConfig } from "../config.ts";
+import {
+  defaultModel,
+  type Env,
+  type OperatorConfig,
+  openRouterConfig,
+  operatorConfig,
+} from "../config.ts";
+import { ConfigError } from "../errors.ts";
 import { createModelCatalog } from "../openrouter/model-catalog.ts";
 import type { ModelCatalog } from "../openrouter/types.ts";
 import { timedKv } from "../storage/timed-kv.ts";
@@ -8,7 +18,15 @@ import {
   SETTING_DESCRIPTIONS,
   SETTING_KEYS,
   type SettingKey,
+  type StoredSettings,
 } from "./settings.ts";
+import {
+  changeRefusal,
+  inDm,
+  mayChange,
+  type SettingsAccess,
+  whoMayChange,
+} from "./settings-access.ts";
 import { SettingsStore } from "./settings-store.ts";
 import { validateSettings } from "./settings-validate.ts";
 
@@ -21,18 +39,19 @@ export interface SettingsCommandDeps {
   env: Env;
   platform: Platform;
   channelId: string;
-  /** Whether the person may change settings (the adapter checks the platform's permissions). */
-  canChange: boolean;
+  /**
+   * Whether the person may change settings, as the adapter found out from the platform's
+   * permissions; in a DM with the bot `{ dm: true, admin }`, decided by `DM_SETTINGS`.
+   */
+  canChange: SettingsAccess;
   /** Defaults to OpenRouter's catalog, cached in `env.SETTINGS`. */
   catalog?: ModelCatalog;
-  /** Defaults to the store over `env.SETTINGS`. */
+  /** Defaults to the store over `env.SETTINGS` with the operator's defaults. */
   store?: SettingsStore;
+  /** Defaults to the channel's `ChannelLedgerObject`: today's spend for the listing. */
+  ledger?: Pick<ChannelLedger, "today">;
+  now?: () => number;
 }
-
-const WHO_MAY_CHANGE: Record<Platform, string> = {
-  slack: "workspace admins and owners",
-  discord: "members with the Manage Channels permission",
-};
 
 const HOW_TO_CHANGE: Record<Platform, string> = {
   slack:
@@ -104,32 +123,54 @@ export async function runSettingsCommand(
   deps: SettingsCommandDeps,
   action: SettingsAction,
 ): Promise<{ ok: boolean; text: string }> {
-  const defaultModel = defaultModelOf(deps.env);
-  const store = deps.store ?? new SettingsStore(timedKv(deps.env.SETTINGS), defaultModel);
-  const { platform, channelId } = deps;
+  const { env, platform, channelId } = deps;
+  let operator: OperatorConfig;
+  try {
+    operator = operatorConfig(env);
+  } catch (err) {
+    // A malformed operator var: say which, rather than failing the command silently.
+    if (!(err instanceof ConfigError)) throw err;
+    return { ok: false, text: `Quarry is misconfigured: ${err.message}. Nothing was changed.` };
+  }
+  const defaultModel = defaultModelOf(env);
+  const store =
+    deps.store ??
+    new SettingsStore(timedKv(env.SETTINGS), {
+      model: defaultModel,
+      dailyBudgetUsd: operator.defaultDailyBudgetUsd,
+    });
+  const dm = inDm(deps.canChange, platform, channelId);
+  const who = whoMayChange(platform, dm, operator.dmSettings);
   if (action.kind === "show") {
-    const [current, stored] = await Promise.all([
+    const now = deps.now?.() ?? Date.now();
+    const [current, stored, today] = await Promise.all([
       store.get(platform, channelId),
       store.getStored(platform, channelId),
+      readToday(deps, now),
     ]);
-    return { ok: true, text: listing(current, stored, platform) };
+    const lines = listing(current, stored, platform, who, dm);
+    lines.splice(-1, 0, budgetLine(today, current.daily_budget_usd, now));
+    return { ok: true, text: lines.join("\n") };
   }
-  if (!deps.canChange) {
-    return {
-      ok: false,
-      text: `Only ${WHO_MAY_CHANGE[platform]} can change this channel's settings. Nothing was changed.`,
-    };
+  if (!mayChange(deps.canChange, operator.dmSettings)) {
+    return { ok: false, text: changeRefusal(platform, dm, operator.dmSettings) };
   }
+  const whose = dm ? "This direct message's" : "This channel's";
   if (action.kind === "reset") {
     await store.reset(platform, channelId);
-    return { ok: true, text: "This channel's settings are back to their defaults." };
+    return { ok: true, text: `${whose} settings are back to their defaults.` };
   }
   if (!Object.keys(action.values).length) {
     return { ok: false, text: `Nothing to change. ${HOW_TO_CHANGE[platform]}` };
   }
   const current = await store.get(platform, channelId);
-  const catalog = deps.catalog ?? lazyCatalog(deps.env);
-  const result = await validateSettings(action.values, { catalog, current, defaultModel });
+  const catalog = deps.catalog ?? lazyCatalog(env);
+  const result = await validateSettings(action.values, {
+    catalog,
+    current,
+    defaultModel,
+    allowedModels: operator.allowedModels,
+  });
   if (!result.ok) {
     return {
       ok: false,
@@ -145,30 +186,56 @@ export async function runSettingsCommand(
   // KV is eventually consistent: another location may serve the old value for about a minute.
   return {
     ok: true,
-    text: `Updated this channel's settings:\n${changed.join("\n")}\nIt can take up to a minute to apply everywhere.`,
+    text: `Updated ${whose.toLowerCase()} settings:\n${changed.join("\n")}\nIt can take up to a minute to apply everywhere.`,
   };
 }
 
 function listing(
   current: ChannelSettings,
-  stored: Partial<ChannelSettings>,
+  stored: StoredSettings,
   platform: Platform,
-): string {
+  who: string,
+  dm: boolean,
+): string[] {
   const lines = SETTING_KEYS.map((key) => {
     const mark = key in stored ? "" : " (default)";
     return `- \`${key}\`: ${show(key, current[key])}${mark} — ${SETTING_DESCRIPTIONS[key]}`;
   });
   return [
-    "**Settings for this channel**",
+    `**Settings for this ${dm ? "direct message" : "channel"}**`,
     ...lines,
-    `${HOW_TO_CHANGE[platform]} Only ${WHO_MAY_CHANGE[platform]} can change them.`,
-  ].join("\n");
+    `${HOW_TO_CHANGE[platform]} Only ${who} can change them.`,
+  ];
+}
+
+/** Today's spend from the channel's ledger, or why it could not be read. */
+async function readToday(
+  deps: SettingsCommandDeps,
+  now: number,
+): Promise<LedgerDay | { error: string }> {
+  try {
+    const ledger = deps.ledger ?? ledgerFor(deps.env, deps.platform, deps.channelId);
+    return await ledger.today(utcDay(now));
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function budgetLine(
+  today: LedgerDay | { error: string },
+  budgetUsd: number | undefined,
+  now: number,
+): string {
+  if ("error" in today) return `**Today** (UTC): the spend could not be read (${today.error}).`;
+  return budgetStatusText(today, budgetUsd, now);
 }
 
 function show(key: SettingKey, value: ChannelSettings[SettingKey]): string {
   if (value === undefined) return key === "daily_budget_usd" ? "no limit" : "the model's default";
-  if (key === "followups") return value ? "on" : "off";
-  if (key === "daily_budget_usd") return `$${(value as number).toFixed(2)}`;
+  if (key === "followups" || key === "web_search") return value ? "on" : "off";
+  if (key === "daily_budget_usd") {
+    return value === 0 ? "$0.00 (nothing may be spent)" : `$${(value as number).toFixed(2)}`;
+  }
   if (key === "system") {
     const flat = String(value).replace(/\s+/g, " ").trim();
     if (!flat) return "none";

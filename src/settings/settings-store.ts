@@ -1,13 +1,25 @@
 import { z } from "zod";
 import type { Platform } from "../chat/types.ts";
+import { defaultModel, type Env, operatorConfig } from "../config.ts";
+import { timedKv } from "../storage/timed-kv.ts";
 import {
+  BUDGET_OFF,
   type ChannelSettings,
   defaultSettings,
   EFFORTS,
   SETTING_KEYS,
+  type SettingsPatch,
   STREAMING_MODES,
+  type StoredSettings,
   SYSTEM_MAX_CHARS,
 } from "./settings.ts";
+
+/** What a channel without its own value gets. */
+export interface SettingsDefaults {
+  model: string;
+  /** The operator's `DEFAULT_DAILY_BUDGET_USD`; undefined = no cap. */
+  dailyBudgetUsd?: number;
+}
 
 // Each key is checked on its own, so one bad value (an older format, a hand edit) loses
 // only that key; unknown keys are dropped.
@@ -18,8 +30,12 @@ const storedSchema = z.object({
   max_tokens: z.number().int().positive().optional().catch(undefined),
   temperature: z.number().min(0).max(2).optional().catch(undefined),
   followups: z.boolean().optional().catch(undefined),
-  daily_budget_usd: z.number().nonnegative().optional().catch(undefined),
+  daily_budget_usd: z
+    .union([z.number().nonnegative(), z.literal(BUDGET_OFF)])
+    .optional()
+    .catch(undefined),
   streaming: z.enum(STREAMING_MODES).optional().catch(undefined),
+  web_search: z.boolean().optional().catch(undefined),
 });
 
 /**
@@ -30,23 +46,21 @@ const storedSchema = z.object({
  */
 export class SettingsStore {
   readonly #kv: KVNamespace;
-  readonly #defaultModel: string;
+  readonly #defaults: SettingsDefaults;
 
-  constructor(kv: KVNamespace, defaultModel: string) {
+  /** `defaults` as a string is the default model alone (no operator budget): prefer `settingsStoreFor`. */
+  constructor(kv: KVNamespace, defaults: string | SettingsDefaults) {
     this.#kv = kv;
-    this.#defaultModel = defaultModel;
+    this.#defaults = typeof defaults === "string" ? { model: defaults } : defaults;
   }
 
-  /** The channel's settings, defaults filled in. */
+  /** The channel's settings, defaults (the operator's budget among them) filled in. */
   async get(platform: Platform, channelId: string): Promise<ChannelSettings> {
-    return {
-      ...defaultSettings(this.#defaultModel),
-      ...(await this.getStored(platform, channelId)),
-    };
+    return resolveSettings(await this.getStored(platform, channelId), this.#defaults);
   }
 
   /** Only what the channel set; a corrupt value reads as nothing set. */
-  async getStored(platform: Platform, channelId: string): Promise<Partial<ChannelSettings>> {
+  async getStored(platform: Platform, channelId: string): Promise<StoredSettings> {
     const raw = await this.#kv.get(settingsKey(platform, channelId));
     if (raw === null) return {};
     let json: unknown;
@@ -60,11 +74,7 @@ export class SettingsStore {
   }
 
   /** Applies `patch`; a key present with the value `undefined` goes back to its default. */
-  async update(
-    platform: Platform,
-    channelId: string,
-    patch: Partial<ChannelSettings>,
-  ): Promise<void> {
+  async update(platform: Platform, channelId: string, patch: SettingsPatch): Promise<void> {
     const stored: Record<string, unknown> = { ...(await this.getStored(platform, channelId)) };
     for (const key of SETTING_KEYS) {
       if (!(key in patch)) continue;
@@ -83,12 +93,38 @@ export class SettingsStore {
   }
 }
 
+/**
+ * The store over `env.SETTINGS` with the operator's defaults (`DEFAULT_MODEL`,
+ * `DEFAULT_DAILY_BUDGET_USD`); throws `ConfigError` when an operator var is malformed.
+ */
+export function settingsStoreFor(env: Env, kv: KVNamespace = timedKv(env.SETTINGS)): SettingsStore {
+  return new SettingsStore(kv, {
+    model: defaultModel(env),
+    dailyBudgetUsd: operatorConfig(env).defaultDailyBudgetUsd,
+  });
+}
+
+/** A channel's stored settings over the defaults; `daily_budget_usd: "off"` reads as no cap. */
+export function resolveSettings(
+  stored: StoredSettings,
+  defaults: SettingsDefaults,
+): ChannelSettings {
+  const { daily_budget_usd: budget, ...rest } = stored;
+  const settings: ChannelSettings = {
+    ...defaultSettings(defaults.model, defaults.dailyBudgetUsd),
+    ...rest,
+  };
+  if (budget === BUDGET_OFF) delete settings.daily_budget_usd;
+  else if (budget !== undefined) settings.daily_budget_usd = budget;
+  return settings;
+}
+
 export function settingsKey(platform: Platform, channelId: string): string {
   return `settings:${platform}:${channelId}`;
 }
 
-function compact(values: Partial<ChannelSettings>): Partial<ChannelSettings> {
+function compact(values: StoredSettings): StoredSettings {
   return Object.fromEntries(
     Object.entries(values).filter(([, v]) => v !== undefined),
-  ) as Partial<ChannelSettings>;
+  ) as StoredSettings;
 }

@@ -1,10 +1,13 @@
+import { isModelAllowed } from "../config.ts";
 import type { Effort, ModelCatalog, ModelInfo } from "../openrouter/types.ts";
 import {
+  BUDGET_OFF,
   type ChannelSettings,
   EFFORTS,
   isSettingKey,
   SETTING_KEYS,
   type SettingKey,
+  type SettingsPatch,
   STREAMING_MODES,
   SYSTEM_MAX_CHARS,
 } from "./settings.ts";
@@ -15,11 +18,11 @@ export interface ValidateContext {
   current: ChannelSettings;
   /** The model `model=default` goes back to, so the other keys can be checked against it. */
   defaultModel?: string;
+  /** The operator's `ALLOWED_MODELS` (ids and `vendor/*`); empty or absent = any model. */
+  allowedModels?: readonly string[];
 }
 
-export type ValidateResult =
-  | { ok: true; patch: Partial<ChannelSettings> }
-  | { ok: false; errors: string[] };
+export type ValidateResult = { ok: true; patch: SettingsPatch } | { ok: false; errors: string[] };
 
 type ModelBound = "effort" | "max_tokens" | "temperature";
 
@@ -49,7 +52,7 @@ export async function validateSettings(
       `Unknown setting ${unknown.join(", ")}. Settings are: ${SETTING_KEYS.map((k) => `\`${k}\``).join(", ")}.`,
     );
   }
-  const patch: Partial<ChannelSettings> = {};
+  const patch: SettingsPatch = {};
   checkSimpleKeys(given, patch, errors);
 
   const modelChanged = given.model !== undefined;
@@ -86,7 +89,7 @@ function isClear(value: string | undefined): boolean {
 
 function checkSimpleKeys(
   given: Partial<Record<SettingKey, string>>,
-  patch: Partial<ChannelSettings>,
+  patch: SettingsPatch,
   errors: string[],
 ): void {
   if (given.system !== undefined) {
@@ -97,12 +100,14 @@ function checkSimpleKeys(
       );
     } else patch.system = given.system;
   }
-  if (given.followups !== undefined) {
-    const value = given.followups.toLowerCase();
-    if (isClear(value)) patch.followups = undefined;
-    else if (TRUE.has(value)) patch.followups = true;
-    else if (FALSE.has(value)) patch.followups = false;
-    else errors.push(`\`followups\` must be \`on\` or \`off\`, not \`${given.followups}\`.`);
+  for (const key of ["followups", "web_search"] as const) {
+    const raw = given[key];
+    if (raw === undefined) continue;
+    const value = raw.toLowerCase();
+    if (isClear(value)) patch[key] = undefined;
+    else if (TRUE.has(value)) patch[key] = true;
+    else if (FALSE.has(value)) patch[key] = false;
+    else errors.push(`\`${key}\` must be \`on\` or \`off\`, not \`${raw}\`.`);
   }
   if (given.streaming !== undefined) {
     const value = given.streaming.toLowerCase();
@@ -116,14 +121,14 @@ function checkSimpleKeys(
   }
   if (given.daily_budget_usd !== undefined) {
     const value = given.daily_budget_usd.toLowerCase().replace(/^\$/, "");
-    if (isClear(value) || value === "off" || value === "none") patch.daily_budget_usd = undefined;
-    else if (!/^\d+(\.\d{1,2})?$/.test(value)) {
+    // `default` goes back to the operator's default; `off` opts out of it.
+    if (isClear(value)) patch.daily_budget_usd = undefined;
+    else if (value === BUDGET_OFF || value === "none") patch.daily_budget_usd = BUDGET_OFF;
+    else if (/^\d+(\.\d{1,2})?$/.test(value)) patch.daily_budget_usd = Number(value);
+    else {
       errors.push(
-        `\`daily_budget_usd\` must be an amount in USD with at most two decimals (e.g. \`5\` or \`2.50\`), or \`off\`.`,
+        "`daily_budget_usd` must be an amount in USD with at most two decimals (e.g. `5` or `2.50`; `0` lets nothing be spent), `off` for no cap, or `default` for the operator's default.",
       );
-    } else {
-      const amount = Number(value);
-      patch.daily_budget_usd = amount === 0 ? undefined : amount;
     }
   }
 }
@@ -137,6 +142,14 @@ async function resolveModel(
   const id =
     requested === undefined ? ctx.current.model : isClear(requested) ? ctx.defaultModel : requested;
   if (id === undefined) return { ok: true };
+  const allowed = ctx.allowedModels ?? [];
+  if (requested !== undefined && !isClear(requested) && !isModelAllowed(id, allowed)) {
+    // Checked before the catalog: an id outside the list is refused whatever OpenRouter has.
+    errors.push(
+      `Model \`${id}\` is not allowed here. Allowed: ${allowed.map((m) => `\`${m}\``).join(", ")}.`,
+    );
+    return { ok: false };
+  }
   let model: ModelInfo | undefined;
   try {
     model = await ctx.catalog.get(id);
@@ -154,18 +167,26 @@ async function resolveModel(
       `This channel's model \`${id}\` is no longer in OpenRouter's catalog; set \`model\` first.`,
     );
   } else {
-    errors.push(`Model \`${id}\` is not in OpenRouter's catalog.${await suggest(ctx.catalog, id)}`);
+    errors.push(
+      `Model \`${id}\` is not in OpenRouter's catalog.${await suggest(ctx.catalog, id, allowed)}`,
+    );
   }
   return { ok: false };
 }
 
-async function suggest(catalog: ModelCatalog, id: string): Promise<string> {
+async function suggest(
+  catalog: ModelCatalog,
+  id: string,
+  allowed: readonly string[],
+): Promise<string> {
   const found = new Set<string>();
   const tail = id.slice(id.lastIndexOf("/") + 1);
   for (const query of [id, tail, tail.split(/[-:.]/)[0] ?? ""]) {
     if (found.size >= 3 || query.length < 2) continue;
     try {
-      for (const model of await catalog.search(query, 3)) if (found.size < 3) found.add(model.id);
+      // Only models the operator allows are worth suggesting.
+      for (const model of await catalog.search(query, 10))
+        if (found.size < 3 && isModelAllowed(model.id, allowed)) found.add(model.id);
     } catch {
       break;
     }
@@ -178,7 +199,7 @@ function checkBound(
   key: ModelBound,
   raw: string,
   model: ModelInfo | undefined,
-  patch: Partial<ChannelSettings>,
+  patch: SettingsPatch,
   errors: string[],
 ): void {
   if (isClear(raw)) {

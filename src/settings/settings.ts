@@ -14,7 +14,10 @@ export interface ChannelSettings {
   temperature?: number;
   /** Answer follow-ups in an answered thread without a new mention. */
   followups: boolean;
-  /** Spend cap per channel per UTC day in USD; unset = no cap. */
+  /**
+   * Spend cap per channel per UTC day in USD: the channel's own, else the operator's
+   * `DEFAULT_DAILY_BUDGET_USD`; unset = no cap, `0` = nothing may be spent.
+   */
   daily_budget_usd?: number;
   /**
    * How answers stream where the platform can stream natively (Slack): `native` streams,
@@ -22,7 +25,26 @@ export interface ChannelSettings {
    * (a native stream in a channel thread shows live only to the asker).
    */
   streaming: StreamingMode;
+  /**
+   * Give a model that does not search on its own OpenRouter's web search (its server tool
+   * or web plugin). Deep-research models always search.
+   */
+  web_search: boolean;
 }
+
+/** `daily_budget_usd=off`: no cap for this channel, whatever the operator's default. */
+export const BUDGET_OFF = "off";
+
+/**
+ * What a channel stored: only what differs from the defaults. `daily_budget_usd` may be
+ * `"off"`, which a resolved `ChannelSettings` reads as no cap.
+ */
+export type StoredSettings = Omit<Partial<ChannelSettings>, "daily_budget_usd"> & {
+  daily_budget_usd?: number | typeof BUDGET_OFF;
+};
+
+/** A change: a key present with `undefined` goes back to its default. */
+export type SettingsPatch = StoredSettings;
 
 export const STREAMING_MODES = ["auto", "native", "edit"] as const;
 export type StreamingMode = (typeof STREAMING_MODES)[number];
@@ -38,6 +60,7 @@ export const SETTING_KEYS = [
   "followups",
   "daily_budget_usd",
   "streaming",
+  "web_search",
 ] as const satisfies readonly SettingKey[];
 
 export const EFFORTS = ["minimal", "low", "medium", "high"] as const satisfies readonly Effort[];
@@ -53,9 +76,12 @@ export const SETTING_DESCRIPTIONS: Record<SettingKey, string> = {
   max_tokens: "most tokens one answer may use, thinking included",
   temperature: "sampling temperature from 0 to 2, for models that take one",
   followups: "`on` / `off`: answer follow-ups in an answered thread without a new mention",
-  daily_budget_usd: "most USD this channel may spend per UTC day, as OpenRouter reports cost",
+  daily_budget_usd:
+    "most USD this channel may spend per UTC day, as OpenRouter reports cost (`0`: nothing; `off`: no cap)",
   streaming:
     "`auto` / `native` / `edit` (Slack): stream natively, or post and edit; `auto` streams natively in DMs only",
+  web_search:
+    "`on` / `off`: let a model that does not search on its own use OpenRouter's web search",
 };
 
 export const DEFAULT_SYSTEM_PROMPT = [
@@ -65,9 +91,16 @@ export const DEFAULT_SYSTEM_PROMPT = [
   "Write markdown; the chat platform renders it.",
 ].join(" ");
 
-/** The settings of a channel nobody has configured. */
-export function defaultSettings(defaultModel: string): ChannelSettings {
-  return { model: defaultModel, system: DEFAULT_SYSTEM_PROMPT, followups: true, streaming: "auto" };
+/** The settings of a channel nobody has configured, under the operator's default budget. */
+export function defaultSettings(defaultModel: string, dailyBudgetUsd?: number): ChannelSettings {
+  return {
+    model: defaultModel,
+    system: DEFAULT_SYSTEM_PROMPT,
+    followups: true,
+    streaming: "auto",
+    web_search: false,
+    ...(dailyBudgetUsd === undefined ? {} : { daily_budget_usd: dailyBudgetUsd }),
+  };
 }
 
 export function isSettingKey(key: string): key is SettingKey {

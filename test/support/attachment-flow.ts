@@ -5,6 +5,7 @@
  * (history, `prepareAttachments`, `buildChatMessages`) and sends the request, so tests
  * assert on `openrouter.chatBodies`.
  */
+
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { APIAttachment } from "discord-api-types/v10";
@@ -15,6 +16,7 @@ import { platformHistory } from "../../src/answer/conversation-history.ts";
 import { buildChatMessages, reserveFor } from "../../src/answer/history.ts";
 import type { ChatAdapter } from "../../src/chat/adapter.ts";
 import type { Platform, Question } from "../../src/chat/types.ts";
+import { log } from "../../src/log.ts";
 import { streamChat } from "../../src/openrouter/chat-stream.ts";
 import { createModelCatalog } from "../../src/openrouter/model-catalog.ts";
 import { FAKE_OPENROUTER_URL } from "../fakes/openrouter.ts";
@@ -191,7 +193,7 @@ export async function askModel(question: Question, modelId: string): Promise<str
     const catalog = createModelCatalog({ baseUrl: FAKE_OPENROUTER_URL, apiKey: "sk-or-test" });
     const model = await catalog.get(modelId);
     if (!model) throw new Error(`${modelId} is not in the fake catalog`);
-    const history = await platformHistory(adapter, question);
+    const history = await platformHistory(adapter, question, log);
     const attachments = await prepareAttachments(history, adapter, question, model);
     const { messages } = buildChatMessages({
       history,
