@@ -1,5 +1,6 @@
 import type { RateLimiterObject } from "./delivery/rate-limiter-object.ts";
 import { ConfigError } from "./errors.ts";
+import { DEFAULT_FALLBACK_MODELS } from "./openrouter/model-choice.ts";
 
 /** Bindings, secrets and vars of the Worker (names from the design contract). */
 export interface Env {
@@ -73,12 +74,8 @@ export interface OperatorConfig {
   dmSettings: DmSettingsPolicy;
 }
 
-/**
- * Fallback models when `FALLBACK_MODELS` is not set: deep-research models OpenRouter lists.
- * The OpenRouter layer is to own this list (`DEFAULT_FALLBACK_MODELS` in src/openrouter);
- * until then it lives here and `operatorConfig` takes another as a parameter.
- */
-export const DEFAULT_FALLBACK_MODELS: readonly string[] = ["perplexity/sonar-deep-research"];
+/** Fallback models when `FALLBACK_MODELS` is not set: deep-research models OpenRouter lists. */
+export { DEFAULT_FALLBACK_MODELS };
 
 const DEFAULTS = {
   OPENROUTER_BASE_URL: "https://openrouter.ai/api/v1",

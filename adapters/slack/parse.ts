@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { Question, Trigger } from "../../src/chat/types.ts";
 import { BadRequestError } from "../../src/errors.ts";
+import { slackAttachments } from "./files.ts";
 import { slackTextToPlain } from "./format.ts";
 
 const SlackFileSchema = z.looseObject({
@@ -283,6 +284,8 @@ export function slackEventToQuestion(
   if (!text && !event.files?.length && !inThread) return ignore("empty message");
 
   const channelType = event.channel_type ?? (event.channel.startsWith("D") ? "im" : "channel");
+  // A question that opens its thread is not read back as history: its files come from here.
+  const attachments = slackAttachments(event.files);
   return {
     kind: "question",
     trigger,
@@ -299,6 +302,7 @@ export function slackEventToQuestion(
       user: { id: event.user },
       messageId: event.ts,
       receivedAt,
+      ...(attachments.length ? { attachments } : {}),
       delivery: {
         recipientUserId: event.user,
         recipientTeamId: event.user_team ?? event.team ?? inbound.teamId,

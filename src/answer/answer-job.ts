@@ -80,6 +80,8 @@ export class AnswerJob {
       question: this.q,
       state: this.row.checkpoint,
       native: native ?? this.resumedNative(),
+      // The progress message carries a Stop for this question while it runs.
+      stop: this.q.id,
       onProgress: () => {
         this.save();
         this.deps.onActivity?.();

@@ -1,6 +1,7 @@
 import type { QuestionRow } from "../conversation/question-store.ts";
 import { QuarryError } from "../errors.ts";
 import { type AnswerDeps, AnswerJob, type AnswerOutcome } from "./answer-job.ts";
+import { prepareAttachments } from "./attachments.ts";
 import { mergeHistory, platformHistory } from "./conversation-history.ts";
 import { finishAnswered, finishFailed } from "./finish.ts";
 import { buildChatMessages, estimateTokens, reserveFor } from "./history.ts";
@@ -18,7 +19,11 @@ export type { AnswerDeps, AnswerOutcome } from "./answer-job.ts";
  */
 export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promise<AnswerOutcome> {
   const job = new AnswerJob(row, deps);
-  const streamed: Streamed = { citations: [], notes: [] };
+  const streamed: Streamed = {
+    citations: [],
+    notes: [],
+    streaming: { completionChars: 0, reasoningChars: 0, webSearches: 0 },
+  };
   const resumed = await resume(job);
   if (resumed) return resumed;
 
@@ -38,12 +43,14 @@ export async function answerQuestion(row: QuestionRow, deps: AnswerDeps): Promis
     );
     const reserveTokens = reserveFor(setup.model, setup.settings.max_tokens);
     tooLongAlone(job, setup, reserveTokens);
+    const attachments = await prepareAttachments(history, job.adapter, job.q, setup.model);
+    streamed.notes.push(...attachments.notes);
     const { messages, droppedTurns } = buildChatMessages({
       history,
+      attachments,
       system: setup.settings.system,
       contextTokens: setup.model.contextLength,
       reserveTokens,
-      supportsImages: setup.model.inputModalities.includes("image"),
     });
     const earlier = history.length - 1;
     if (droppedTurns > 0) {

@@ -1,10 +1,9 @@
-import { ledgerFor, utcDay } from "../budget/channel-ledger.ts";
 import { openRouterConfig } from "../config.ts";
 import { QuarryError } from "../errors.ts";
 import { fetchGenerationCost } from "../openrouter/generation-cost.ts";
 import { abortStopsBilling, isSameModel } from "../openrouter/model-rules.ts";
 import { OpenRouterError } from "../openrouter/openrouter-error.ts";
-import type { Usage } from "../openrouter/types.ts";
+import { BudgetReached } from "./answer-budget.ts";
 import { type AnswerJob, type AnswerOutcome, PlatformRefusal } from "./answer-job.ts";
 import { describeFailure } from "./failure-text.ts";
 import type { Setup } from "./prepare.ts";
@@ -26,7 +25,7 @@ export async function finishAnswered(
   setup: Setup,
   streamed: Streamed,
 ): Promise<AnswerOutcome> {
-  await book(job, streamed.usage);
+  await setup.budget.settle(streamed.usage?.cost, streamed.streaming);
   const cost = costLine(job, setup, streamed);
   const { text, sources } = numberSources(job.text, streamed.citations);
   const cut = CUT_OFF[streamed.finishReason ?? ""];
@@ -63,23 +62,30 @@ export async function finishFailed(
       };
     }
   }
-  await book(job, streamed.usage);
+  if (setup) {
+    if (streamed.asked) await setup.budget.settle(streamed.usage?.cost, streamed.streaming);
+    else await setup.budget.release();
+  }
   const reason = job.controller.signal.reason;
   if (reason instanceof PlatformRefusal) return job.refused(reason.refusal);
+  const overBudget = reason instanceof BudgetReached;
   const stalled = reason instanceof QuarryError && reason.code === "stalled";
   const cancelled =
     job.controller.signal.aborted &&
     !stalled &&
+    !overBudget &&
     !(err instanceof OpenRouterError && err.code === "stall");
   const model = streamed.model ?? setup?.model.id ?? "";
   const keepsBilling = cancelled && abortStopsBilling(model) === false;
-  const message = cancelled
-    ? keepsBilling
-      ? `⏹️ Stopped. \`${model}\` cannot be cancelled at its provider, so it may still finish the research in the background and be billed for it.`
-      : "⏹️ Stopped."
-    : stalled
-      ? "⚠️ This answer stopped making progress (no word from OpenRouter or the chat platform for minutes), so I ended it. Ask again to retry."
-      : `⚠️ ${describeFailure(err)}`;
+  const message = overBudget
+    ? reason.text
+    : cancelled
+      ? keepsBilling
+        ? `⏹️ Stopped. \`${model}\` cannot be cancelled at its provider, so it may still finish the research in the background and be billed for it.`
+        : "⏹️ Stopped."
+      : stalled
+        ? "⚠️ This answer stopped making progress (no word from OpenRouter or the chat platform for minutes), so I ended it. Ask again to retry."
+        : `⚠️ ${describeFailure(err)}`;
   const { text, sources } = numberSources(job.text, streamed.citations);
   const parts = [
     text.trim() ? `${text}\n\n${message}\n_The answer above is incomplete._` : message,
@@ -87,7 +93,7 @@ export async function finishFailed(
   if (setup && (sources.length || streamed.usage)) {
     parts.push(answerFooter({ ...costLine(job, setup, streamed), sources, notes: streamed.notes }));
   }
-  const outcome = cancelled ? "cancelled" : "failed";
+  const outcome = cancelled || overBudget ? "cancelled" : "failed";
   const ended = await job.deliver(parts.join("\n\n"), outcome, job.ended(outcome));
   await clearWorking(job);
   return ended;
@@ -109,15 +115,4 @@ function costLine(job: AnswerJob, setup: Setup, streamed: Streamed): CostLine {
 /** Clears the platform's "working" indicator; cosmetic, so a failure is ignored. */
 async function clearWorking(job: AnswerJob): Promise<void> {
   await job.adapter.showWorking?.(job.q, "")?.catch(() => {});
-}
-
-/** Books what OpenRouter reported; a lost booking must not lose the answer. */
-async function book(job: AnswerJob, usage: Usage | undefined): Promise<void> {
-  if (!usage?.cost) return;
-  const { platform, channelId } = job.q.thread;
-  try {
-    await ledgerFor(job.deps.env, platform, channelId).add(utcDay(job.startedAt), usage.cost);
-  } catch (err) {
-    job.log.error("answer.booking_failed", { cost_usd: usage.cost, error: err });
-  }
 }

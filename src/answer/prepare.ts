@@ -1,18 +1,17 @@
-import { ledgerFor, utcDay } from "../budget/channel-ledger.ts";
 import type { ChatAdapter } from "../chat/adapter.ts";
 import type { Question } from "../chat/types.ts";
-import { type Env, openRouterConfig } from "../config.ts";
+import { openRouterConfig } from "../config.ts";
 import { hashUser } from "../openrouter/hash-user.ts";
 import { createModelCatalog } from "../openrouter/model-catalog.ts";
-import { chooseModel, DEFAULT_FALLBACK_MODELS } from "../openrouter/model-choice.ts";
+import { chooseModel } from "../openrouter/model-choice.ts";
 import { isDeepResearchModel } from "../openrouter/model-rules.ts";
 import type { ChatRequest, ModelCatalog, ModelInfo } from "../openrouter/types.ts";
 import type { ChannelSettings, StreamingMode } from "../settings/settings.ts";
-import { SettingsStore } from "../settings/settings-store.ts";
+import { settingsStoreFor } from "../settings/settings-store.ts";
 import { timedKv } from "../storage/timed-kv.ts";
+import { AnswerBudget } from "./answer-budget.ts";
 import type { AnswerJob, AnswerOutcome } from "./answer-job.ts";
 import { describeFailure } from "./failure-text.ts";
-import { formatUsd } from "./progress.ts";
 
 /** What an answer needs before it asks the model. */
 export interface Setup {
@@ -23,6 +22,8 @@ export interface Setup {
   requested?: string;
   /** Further models OpenRouter may fall back to (its `models` array), in order. */
   fallbacks: ModelInfo[];
+  /** This answer's share of the channel's daily budget. */
+  budget: AnswerBudget;
 }
 
 /**
@@ -36,28 +37,29 @@ export async function prepare(job: AnswerJob): Promise<Setup | { ended: Promise<
   try {
     const or = openRouterConfig(env);
     const kv = timedKv(env.SETTINGS);
-    settings = await new SettingsStore(kv, or.defaultModel).get(
-      q.thread.platform,
-      q.thread.channelId,
-    );
+    settings = await settingsStoreFor(env, kv).get(q.thread.platform, q.thread.channelId);
     job.writer(streamsNatively(job.adapter, q, settings.streaming));
     const catalog = createModelCatalog({ baseUrl: or.baseUrl, apiKey: or.apiKey, kv });
-    const fallbacks = fallbackModels(env);
-    const choice = await chooseModel({ requested: settings.model, fallbacks, catalog });
+    const choice = await chooseModel({
+      requested: settings.model,
+      fallbacks: or.fallbackModels,
+      catalog,
+      allowed: or.allowedModels,
+    });
     if ("missing" in choice) {
       return end(
         job,
-        `⚠️ The model \`${settings.model}\` is not in OpenRouter's catalog (renamed or withdrawn), and neither is any fallback (${choice.tried.map((m) => `\`${m}\``).join(", ")}). Choose another with the settings command (\`model=…\`).`,
+        `⚠️ The model \`${settings.model}\` is not in OpenRouter's catalog (renamed or withdrawn) or not allowed here, and neither is any fallback (${choice.tried.map((m) => `\`${m}\``).join(", ")}). Choose another with the settings command (\`model=…\`).`,
       );
     }
-    const over = await overBudget(job, settings);
-    if (over) return end(job, over);
     const model = choice.model;
+    const budget = await AnswerBudget.open(job, settings, model);
+    if ("refusal" in budget) return end(job, budget.refusal);
     // Research models fall back to research models only; the rest keep to what was chosen.
     const others = isDeepResearchModel(model.id)
       ? await listed(
           catalog,
-          fallbacks.filter((id) => id !== model.id),
+          or.fallbackModels.filter((id) => id !== model.id),
         )
       : [];
     return {
@@ -65,6 +67,7 @@ export async function prepare(job: AnswerJob): Promise<Setup | { ended: Promise<
       model,
       ...(choice.fallbackFrom ? { requested: choice.fallbackFrom } : {}),
       fallbacks: others,
+      budget,
     };
   } catch (err) {
     // e.g. the model catalog refused the API key, a var is malformed, KV timed out.
@@ -86,6 +89,7 @@ export async function chatRequest(
     maxTokens: settings.max_tokens,
     temperature: settings.temperature,
     effort: settings.effort,
+    webSearch: settings.web_search,
     user: await hashUser(job.q.thread.platform, job.q.user.id),
   };
 }
@@ -103,26 +107,6 @@ async function listed(catalog: ModelCatalog, ids: string[]): Promise<ModelInfo[]
   return found.filter((m): m is ModelInfo => !!m);
 }
 
-/** `FALLBACK_MODELS` (comma-separated), else current deep-research models. */
-function fallbackModels(env: Env): string[] {
-  const raw = (env as { FALLBACK_MODELS?: string }).FALLBACK_MODELS;
-  const ids = raw
-    ?.split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return ids?.length ? ids : [...DEFAULT_FALLBACK_MODELS];
-}
-
 function end(job: AnswerJob, text: string): { ended: Promise<AnswerOutcome> } {
   return { ended: job.deliver(text, "failed", job.ended("failed")) };
-}
-
-/** A refusal text when the channel's daily budget is used up, else undefined. */
-async function overBudget(job: AnswerJob, settings: ChannelSettings): Promise<string | undefined> {
-  const budget = settings.daily_budget_usd;
-  if (budget === undefined || budget <= 0) return undefined;
-  const { platform, channelId } = job.q.thread;
-  const spent = await ledgerFor(job.deps.env, platform, channelId).spent(utcDay(job.now()));
-  if (spent < budget) return undefined;
-  return `⚠️ This channel's daily budget of ${formatUsd(budget)} is used up (${formatUsd(spent)} spent today, UTC). It resets at 00:00 UTC; someone allowed to change settings can raise it with \`daily_budget_usd=…\`.`;
 }

@@ -2,6 +2,7 @@ import { openRouterConfig } from "../config.ts";
 import { streamChat } from "../openrouter/chat-stream.ts";
 import { isModelUnavailable } from "../openrouter/openrouter-error.ts";
 import type { ChatRequest, Citation, Usage } from "../openrouter/types.ts";
+import type { Streaming } from "./answer-budget.ts";
 import type { AnswerJob } from "./answer-job.ts";
 import type { Setup } from "./prepare.ts";
 import { coarseElapsed, latestThought, progressLine } from "./progress.ts";
@@ -18,6 +19,10 @@ export interface Streamed {
   notes: string[];
   /** The model that answered, as OpenRouter reports it (a fallback may have). */
   model?: string;
+  /** What streamed so far, for the running cost estimate. */
+  streaming: Streaming;
+  /** Set once the request went to OpenRouter (it may cost from then on). */
+  asked?: boolean;
 }
 
 /** How often the progress line is recomputed while the model thinks (it shows coarse steps). */
@@ -62,6 +67,7 @@ export async function streamAnswer(
     const or = openRouterConfig(job.deps.env);
     const req = await request();
     job.text = "";
+    partial.asked = true;
     for (;;) {
       try {
         for await (const ev of streamChat(req, {
@@ -76,19 +82,28 @@ export async function streamAnswer(
           },
         })) {
           job.deps.onActivity?.();
+          const counts = partial.streaming;
           if (ev.type === "text") {
             job.text += ev.text;
+            counts.completionChars += ev.text.length;
             phase = "writing";
-          } else if (ev.type === "reasoning") reasoning += ev.text;
-          else if (ev.type === "step") step = ev.text;
-          else if (ev.type === "citations") partial.citations = ev.all;
+          } else if (ev.type === "reasoning") {
+            reasoning += ev.text;
+            counts.reasoningChars += ev.text.length;
+          } else if (ev.type === "step") {
+            step = ev.text;
+            if (/^Searching/i.test(ev.text)) counts.webSearches++;
+          } else if (ev.type === "citations") partial.citations = ev.all;
           else if (ev.type === "usage") partial.usage = ev.usage;
           else if (ev.type === "done") {
             partial.finishReason = ev.finishReason;
             partial.generationId = ev.generationId ?? partial.generationId;
             partial.model = ev.model;
           }
-          if (ev.type !== "keepalive") writer.update(shown(), status());
+          if (ev.type !== "keepalive") {
+            setup.budget.track(counts);
+            writer.update(shown(), status());
+          }
         }
         return partial;
       } catch (err) {
