@@ -56,6 +56,8 @@ async function askAndHold(world: DiscordWorld, hold: "abort" | "release") {
   const original = asked.original?.id as string;
   await eventually(() => world.discord.message(original)?.content.includes(PARTIAL.trim()));
   const questionId = `discord:interaction:${asked.interactionId}`;
+  // The running answer's message carries its Stop button.
+  await eventually(() => world.discord.buttons(original).length === 1);
   return { ...asked, original, questionId, release };
 }
 

@@ -41,7 +41,12 @@ async function askAndHold(world: World, hold: "abort" | "release", native = fals
   if (native) await streamNatively(channel);
   world.slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> what is QUIC?" });
   // Frames: the opening chunk, then the first text chunk; then the hold.
-  world.openrouter.reply({ text: [PARTIAL, REST], hangAfter: hold === "abort" ? 2 : undefined });
+  world.openrouter.reply({
+    text: [PARTIAL, REST],
+    hangAfter: hold === "abort" ? 2 : undefined,
+    // What OpenRouter reports for the generation after a stop (the stream has no usage then).
+    generationCost: 0.0123,
+  });
   let release = () => {};
   if (hold === "release") {
     const held = holdStream(world.openrouter, 2);
@@ -60,6 +65,13 @@ async function askAndHold(world: World, hold: "abort" | "release", native = fals
   const message = await eventually(() =>
     world.slack.thread(channel, ts).find((m) => m.bot_id && m.text.includes(PARTIAL.trim())),
   );
+  // The running answer's progress message carries the Stop (the header when streaming natively).
+  const withStop = await eventually(() =>
+    world.slack
+      .thread(channel, ts)
+      .find((m) => m.bot_id && world.slack.buttons(channel, m.ts).length === 1),
+  );
+  expect(withStop).toBeDefined();
   return { channel, ts, thread, messageTs: message.ts, release };
 }
 
@@ -104,6 +116,8 @@ describe("Slack: Stop", () => {
     expect(last).toContain(PARTIAL.trim());
     expect(last).toContain("Stopped");
     expect(last).not.toContain(REST);
+    // Its cost comes from OpenRouter's generation record, shown and booked.
+    expect(last).toContain("$0.012");
     for (const m of shown) expect(world.slack.buttons(a.channel, m.ts)).toEqual([]);
     expect(lastBlocks(world, a.messageTs).map((b) => b.type)).toEqual(["markdown"]);
     // A stop shows in the answer itself: nothing ephemeral for the asker.
