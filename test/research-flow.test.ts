@@ -232,3 +232,70 @@ describe("images", () => {
     expect(last).toMatch(/1 image was not sent: `tiny\/model` cannot see images/);
   });
 });
+
+describe("task cards in a native Slack stream", () => {
+  const steps: Reply = {
+    reasoning: [searchCall("QUIC loss recovery"), searchCall("HTTP/3 adoption", "s2"), "Reading. "],
+    delayMs: 300,
+    text: ["QUIC recovers losses per stream."],
+  };
+
+  it("shows the model's steps as task cards while it thinks, all complete at the end", async () => {
+    const world = await slackWorld({ nativeStreaming: "ok" });
+    const channel = `D${freshChannel().slice(1)}`;
+    const ts = "1700006400.000100";
+    world.slack.seedMessage(channel, { ts, user: "U0ANA", text: "q" });
+    world.openrouter.reply(steps);
+    await sendSlack(
+      eventEnvelope({
+        type: "message",
+        channel_type: "im",
+        user: "U0ANA",
+        text: "q",
+        ts,
+        channel,
+        event_ts: ts,
+      }),
+    );
+    await settled(slackThread(channel, ts));
+    const stream = world.slack
+      .thread(channel, ts)
+      .find((m) => m.bot_id && m.text.includes("QUIC recovers"));
+    const cards = Object.values(world.slack.taskCardsOf(channel, stream?.ts ?? ""));
+    expect(cards.map((c) => c.title)).toEqual([
+      "Searching the web: QUIC loss recovery",
+      "Searching the web: HTTP/3 adoption",
+    ]);
+    expect(cards.every((c) => c.status === "complete")).toBe(true);
+  });
+
+  it("keeps to the progress line where the workspace rejects task cards", async () => {
+    const world = await slackWorld({ nativeStreaming: "ok" });
+    world.slack.taskCards = "invalid_arguments";
+    const channel = `D${freshChannel().slice(1)}`;
+    const ts = "1700006401.000100";
+    world.slack.seedMessage(channel, { ts, user: "U0ANA", text: "q" });
+    world.openrouter.reply(steps);
+    await sendSlack(
+      eventEnvelope({
+        type: "message",
+        channel_type: "im",
+        user: "U0ANA",
+        text: "q",
+        ts,
+        channel,
+        event_ts: ts,
+      }),
+    );
+    const rows = await settled(slackThread(channel, ts));
+    expect(rows[0]?.state).toBe("answered");
+    const shown = world.slack
+      .thread(channel, ts)
+      .map((m) => m.text)
+      .join("\n");
+    expect(shown).toContain("QUIC recovers losses per stream.");
+    // One refused try, then no more chunks.
+    const withChunks = world.slack.calls.filter((c) => c.body.chunks !== undefined);
+    expect(withChunks).toHaveLength(1);
+  });
+});

@@ -147,7 +147,12 @@ export class SlackApi {
     return this.call<{ ts: string; channel: string }>("chat.startStream", args);
   }
 
-  async appendStream(args: { channel: string; ts: string; markdown_text: string }): Promise<void> {
+  async appendStream(args: {
+    channel: string;
+    ts: string;
+    markdown_text?: string;
+    chunks?: unknown[];
+  }): Promise<void> {
     await this.call("chat.appendStream", args);
   }
 

@@ -98,6 +98,34 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChatAdapter {
         markdown_text: neutralizeSlackMentions(text),
       });
     },
+    // The model's steps as task cards (`task_update` chunks) while it thinks.
+    async tasks(question, message, steps) {
+      const chunks = steps.map((s) => ({
+        type: "task_update",
+        id: s.id,
+        title: neutralizeSlackMentions(s.title).slice(0, 256),
+        status: s.status,
+      }));
+      try {
+        if (message) {
+          await api.appendStream({ channel: channelOf(question, message), ts: message.id, chunks });
+          return undefined;
+        }
+        const delivery = question.delivery ?? {};
+        const res = await api.startStream({
+          ...thread(question),
+          recipient_user_id: delivery.recipientUserId,
+          recipient_team_id: delivery.recipientTeamId,
+          chunks,
+        });
+        return { id: res.ts, meta: { channel: res.channel ?? question.thread.channelId } };
+      } catch (err) {
+        // A workspace whose streams take no task cards refuses the call as malformed.
+        if (err instanceof ChatApiError && err.kind === "invalid" && err.code !== "stream_expired")
+          throw new ChatApiError("tasks_unsupported", err.message, { kind: "invalid", cause: err });
+        throw err;
+      }
+    },
     async stop(question, message, finalText) {
       await api.stopStream({
         channel: channelOf(question, message),

@@ -45,6 +45,7 @@ export async function streamAnswer(
   const resumed = job.row.attempts > 1;
   let reasoning = "";
   let step: string | undefined;
+  const steps: string[] = [];
   let phase: "thinking" | "writing" = job.text ? "writing" : "thinking";
   const status = () =>
     progressLine({
@@ -92,6 +93,7 @@ export async function streamAnswer(
             counts.reasoningChars += ev.text.length;
           } else if (ev.type === "step") {
             step = ev.text;
+            steps.push(ev.text);
             if (/^Searching/i.test(ev.text)) counts.webSearches++;
           } else if (ev.type === "citations") partial.citations = ev.all;
           else if (ev.type === "usage") partial.usage = ev.usage;
@@ -102,7 +104,7 @@ export async function streamAnswer(
           }
           if (ev.type !== "keepalive") {
             setup.budget.track(counts);
-            writer.update(shown(), status());
+            writer.update(shown(), status(), ev.type === "step" ? [...steps] : undefined);
           }
         }
         return partial;

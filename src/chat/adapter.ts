@@ -5,6 +5,7 @@ import type {
   Platform,
   Question,
   SentMessage,
+  TaskStep,
 } from "./types.ts";
 
 /**
@@ -117,6 +118,17 @@ export interface NativeStream {
    */
   preferredFor?(question: Question): boolean;
   start(question: Question, text: string): Promise<SentMessage>;
+  /**
+   * Optional: shows the model's steps as task cards in the stream (Slack `task_update`
+   * chunks), in the open `message`, or in a new stream when `message` is undefined (the new
+   * message is returned). Throws `ChatApiError` with code `tasks_unsupported` when the
+   * workspace rejects them; the core then shows steps in the progress line only.
+   */
+  tasks?(
+    question: Question,
+    message: SentMessage | undefined,
+    steps: readonly TaskStep[],
+  ): Promise<SentMessage | undefined>;
   append(question: Question, message: SentMessage, text: string): Promise<void>;
   stop(question: Question, message: SentMessage, finalText?: string): Promise<void>;
 }

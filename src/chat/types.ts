@@ -97,3 +97,10 @@ export interface SentMessage {
   /** Adapter-only details needed to edit it (Discord: posted through the interaction webhook). */
   meta?: Record<string, string>;
 }
+
+/** One of the model's steps as a task card in a native stream; `id` is stable per step. */
+export interface TaskStep {
+  id: string;
+  title: string;
+  status: "in_progress" | "complete";
+}

@@ -1,7 +1,8 @@
-import type { ChatAdapter, MessageControls, NativeStream } from "../chat/adapter.ts";
+import type { ChatAdapter, MessageControls } from "../chat/adapter.ts";
 import type { Question, SentMessage } from "../chat/types.ts";
 import { ChatApiError } from "../errors.ts";
 import { log as defaultLog, type Logger } from "../log.ts";
+import { STATUS_INTERVAL_MS } from "./cadence.ts";
 import {
   type EditAction,
   type EditBase,
@@ -10,11 +11,17 @@ import {
   type Shown,
   type View,
 } from "./edit-plan.ts";
-import { type NativeAction, type NativeSegment, planNative } from "./native-plan.ts";
+import {
+  NativeCalls,
+  type StreamHost,
+  type StreamingState,
+  type TaskAction,
+} from "./native-calls.ts";
+import { type NativeAction, planNative } from "./native-plan.ts";
 import { Scheduler } from "./scheduler.ts";
 
-/** While only the progress line changes, the thread is edited at most this often. */
-export const STATUS_INTERVAL_MS = 10_000;
+export { STATUS_INTERVAL_MS };
+
 /** Once finishing, transient failures are retried this long; then the heartbeat takes over. */
 const FINISH_RETRY_MS = 120_000;
 
@@ -30,16 +37,6 @@ export interface WriterState {
   pending?: { key: string; index: number; text: string };
   /** Posts made so far: each new message gets the next key. */
   posts?: number;
-}
-
-interface StreamingState {
-  open?: NativeSegment;
-  /** Set once native streaming was given up (the workspace lacks it): post and edit. */
-  off?: true;
-  /** Offset in the rendered body where the closed segments end. */
-  end: number;
-  /** Where post-and-edit starts. */
-  editBase: EditBase;
 }
 
 export interface ReplyWriterOptions {
@@ -64,7 +61,7 @@ export interface ReplyWriterOptions {
 }
 
 /** A call, and when a status-only change may go out (the progress line's cadence). */
-type Action = (EditAction | NativeAction) & { notBefore?: number };
+type Action = (EditAction | NativeAction | TaskAction) & { notBefore?: number };
 
 /**
  * Shows a growing answer in the thread. The plans decide the next call (`planEdit` for
@@ -89,12 +86,14 @@ export class ReplyWriter {
   /** The progress line the thread shows, and since when: it changes at most every 10 s. */
   private shownStatus = "";
   private statusAt = Number.NEGATIVE_INFINITY;
-  /** Native streaming: the open segment and where closed ones end; null once given up. */
-  private native: { open?: NativeSegment; end: number } | null;
+  /** Native streaming: its calls and how far they got. */
+  private readonly calls: NativeCalls;
   private editBase: EditBase = { offset: 0, index: 0 };
   private pending?: WriterState["pending"];
   private posts: number;
   private rendered = { text: "", body: "" };
+  /** The model's steps so far, and the task cards the stream shows. */
+  private steps: readonly string[] = [];
   private readonly stop?: string;
   private readonly log: Logger;
 
@@ -112,10 +111,12 @@ export class ReplyWriter {
     this.stop = opts.stop;
     this.log = opts.log ?? defaultLog;
     const streaming = state?.streaming;
-    const nativeOk = !!opts.adapter.stream && opts.native !== false && !streaming?.off;
-    this.native = nativeOk
-      ? { ...(streaming?.open ? { open: { ...streaming.open } } : {}), end: streaming?.end ?? 0 }
-      : null;
+    this.calls = new NativeCalls(
+      this.host(),
+      opts.adapter.stream,
+      opts.native !== false,
+      streaming,
+    );
     if (streaming) this.editBase = { ...streaming.editBase };
     this.scheduler = new Scheduler<Action>({
       intervalMs: opts.intervalMs ?? opts.adapter.editIntervalMs,
@@ -139,12 +140,7 @@ export class ReplyWriter {
     if (this.lost.size) state.lost = [...this.lost];
     if (this.pending) state.pending = { ...this.pending };
     if (this.adapter.stream) {
-      state.streaming = {
-        ...(this.native?.open ? { open: { ...this.native.open } } : {}),
-        ...(this.native === null ? { off: true as const } : {}),
-        end: this.native?.end ?? 0,
-        editBase: { ...this.editBase },
-      };
+      state.streaming = this.calls.state(this.editBase);
     }
     return state;
   }
@@ -154,11 +150,16 @@ export class ReplyWriter {
     return this.scheduler.failed;
   }
 
-  /** Sets the answer so far and the progress line; the thread catches up at the next turn. */
-  update(text: string, status: string): void {
-    if (this.final || (text === this.text && status === this.status)) return;
+  /**
+   * Sets the answer so far, the progress line and the model's steps (shown as task cards
+   * where the stream takes them); the thread catches up at the next turn.
+   */
+  update(text: string, status: string, steps: readonly string[] = this.steps): void {
+    if (this.final) return;
+    if (text === this.text && status === this.status && steps.length === this.steps.length) return;
     this.text = text;
     this.status = status;
+    this.steps = steps;
     this.scheduler.poke();
   }
 
@@ -206,19 +207,27 @@ export class ReplyWriter {
 
   private plan(view: View): Action | undefined {
     const stream = this.adapter.stream;
-    if (!this.native || !stream) {
+    const native = this.calls.progress;
+    if (!native || !stream) {
       const edit = planEdit(view, this.thread, this.editBase, this.adapter.maxMessageChars);
       return edit ?? (this.editBase.index > 0 ? this.headerAction(view) : undefined);
     }
     // Native: the first message is the status header; the answer streams below it.
-    if (this.messages.length === 0 || (!this.native.open && !this.native.end && !view.body.trim()))
-      return planEdit(
+    const thinking = !native.open && !native.end && !view.body.trim();
+    if (this.messages.length === 0 || thinking) {
+      const header = planEdit(
         { ...view, body: "" },
         this.thread,
         this.editBase,
         this.adapter.maxMessageChars,
       );
-    return planNative(view, this.native, stream, this.now()) ?? this.headerAction(view);
+      if (header || this.messages.length === 0) return header;
+    }
+    return (
+      this.calls.taskAction(view, this.steps) ??
+      planNative(view, native, stream, this.now()) ??
+      this.headerAction(view)
+    );
   }
 
   private headerAction(view: View): EditAction | undefined {
@@ -238,7 +247,7 @@ export class ReplyWriter {
         await this.edit(action.index, action.text, action.controls);
         break;
       default:
-        sent = await this.streamCall(this.adapter.stream as NativeStream, action);
+        sent = await this.native(action);
     }
     if (sent && status !== this.shownStatus) {
       this.shownStatus = status;
@@ -275,11 +284,7 @@ export class ReplyWriter {
     this.pending = undefined;
     this.progress();
     // After the checkpoint: a best-effort side write must never hold up or lose the answer.
-    try {
-      await this.adapter.rememberAnswer?.(this.question, sent);
-    } catch (err) {
-      this.log.warn("answer.remember_failed", { message: sent.id, error: err });
-    }
+    await this.remember(sent);
   }
 
   private async edit(index: number, text: string, controls?: MessageControls): Promise<void> {
@@ -296,68 +301,39 @@ export class ReplyWriter {
     this.progress();
   }
 
-  private async streamCall(stream: NativeStream, action: NativeAction): Promise<boolean> {
-    const native = this.native as { open?: NativeSegment; end: number };
-    const q = this.question;
-    if (action.op === "stream.start") {
-      let sent: SentMessage;
-      try {
-        sent = await stream.start(q, action.text);
-      } catch (err) {
-        if (!isCode(err, "stream_unsupported")) throw err;
-        // No native streaming here: post and edit from this point on, at once (the refused
-        // call changed nothing in the thread).
-        this.native = null;
-        this.editBase = { offset: action.start, index: action.start ? this.messages.length : 0 };
-        this.progress();
-        return false;
-      }
-      const index = this.messages.push(sent) - 1;
-      this.shown[index] = action.text;
-      this.posts++;
-      native.open = {
-        index,
-        openedAt: this.now(),
-        start: action.start,
-        appended: action.length,
-        prefix: action.prefix,
-      };
-      this.progress();
-      try {
-        await this.adapter.rememberAnswer?.(q, sent);
-      } catch (err) {
-        this.log.warn("answer.remember_failed", { message: sent.id, error: err });
-      }
-      return true;
-    }
-    const seg = native.open as NativeSegment;
-    const message = this.messages[seg.index] as SentMessage;
-    try {
-      if (action.op === "stream.append") {
-        await stream.append(q, message, action.text);
-        seg.appended += action.length;
-        this.shown[seg.index] += action.text;
-      } else {
-        await stream.stop(q, message, action.closing);
-        this.close(seg, action.closing);
-      }
-    } catch (err) {
-      if (isCode(err, "stream_expired")) this.close(seg, undefined);
-      else if (isKind(err, "lost")) {
-        // The streamed message was deleted: stream its part again in a new one.
-        this.lost.add(seg.index);
-        native.open = undefined;
-      } else throw err;
-    }
+  /** A native call; a workspace without native streaming goes on in post and edit at once. */
+  private async native(action: NativeAction | TaskAction): Promise<boolean> {
+    const done = await this.calls.call(action);
+    if (typeof done === "boolean") return done;
+    const at = done.fallbackAt;
+    this.editBase = { offset: at, index: at ? this.messages.length : 0 };
     this.progress();
-    return true;
+    return false;
   }
 
-  private close(seg: NativeSegment, closing: string | undefined): void {
-    const native = this.native as { open?: NativeSegment; end: number };
-    if (closing) this.shown[seg.index] += closing;
-    native.end = seg.start + seg.appended;
-    native.open = undefined;
+  /** What the native calls see of this writer: the thread and how to record changes. */
+  private host(): StreamHost {
+    return {
+      question: this.question,
+      messages: this.messages,
+      shown: this.shown,
+      lost: this.lost,
+      now: () => this.now(),
+      counted: () => {
+        this.posts++;
+      },
+      progress: () => this.progress(),
+      remember: (sent) => this.remember(sent),
+    };
+  }
+
+  /** The best-effort side write after a new message, after its checkpoint. */
+  private async remember(sent: SentMessage): Promise<void> {
+    try {
+      await this.adapter.rememberAnswer?.(this.question, sent);
+    } catch (err) {
+      this.log.warn("answer.remember_failed", { message: sent.id, error: err });
+    }
   }
 
   /** The answer's message a new one at `index` continues (Discord replies to it). */
@@ -372,7 +348,7 @@ export class ReplyWriter {
   }
 }
 
-function isCode(err: unknown, code: string): boolean {
+function _isCode(err: unknown, code: string): boolean {
   return err instanceof ChatApiError && err.code === code;
 }
 

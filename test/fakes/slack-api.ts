@@ -51,6 +51,8 @@ export interface FakeSlackOptions {
   botUserId?: string;
   botId?: string;
   nativeStreaming?: "ok" | "unknown_method" | "feature_not_enabled";
+  /** `ok`, or the error a workspace whose streams take no task cards gives for `chunks`. */
+  taskCards?: "ok" | "invalid_arguments" | "invalid_chunks";
   /** Streams older than this answer `message_not_in_streaming_state` (Slack: about five minutes). */
   streamExpiresAfterMs?: number;
   /** The clock rate limits and stream expiry run on; a test may drive it by hand. */
@@ -95,6 +97,7 @@ export class FakeSlack {
   botUserId = "U0QUARRY";
   botId = "B0QUARRY";
   nativeStreaming: NonNullable<FakeSlackOptions["nativeStreaming"]> = "ok";
+  taskCards: NonNullable<FakeSlackOptions["taskCards"]> = "ok";
   streamExpiresAfterMs = 5 * 60_000;
   now: () => number = Date.now;
   private readonly messages = new SlackMessages(this);
@@ -116,6 +119,11 @@ export class FakeSlack {
   /** Every channel's messages, oldest first. */
   get channels(): Map<string, FakeSlackMessage[]> {
     return this.messages.channels;
+  }
+
+  /** The task cards message `ts` shows (a native stream's `task_update` chunks), by id. */
+  taskCardsOf(channel: string, ts: string): Record<string, { title: string; status: string }> {
+    return this.messages.channels.get(channel)?.find((m) => m.ts === ts)?.tasks ?? {};
   }
 
   /** Native streams started and neither stopped nor expired (a client would still show them streaming). */

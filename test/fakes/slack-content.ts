@@ -30,6 +30,8 @@ export interface FakeSlackMessage {
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
   reply_count?: number;
   edited?: { user: string; ts: string };
+  /** Task cards a native stream shows (`task_update` chunks), by id. */
+  tasks?: Record<string, { title: string; status: string }>;
 }
 
 export type Args = Record<string, unknown>;

@@ -25,6 +25,8 @@ export interface WorkspaceSettings {
   botUserId: string;
   botId: string;
   nativeStreaming: string;
+  /** `ok`, or the error a workspace whose streams take no task cards answers chunks with. */
+  taskCards: string;
   streamExpiresAfterMs: number;
   now(): number;
 }
@@ -84,7 +86,12 @@ export class SlackMessages {
       throw new SlackError("invalid_arguments");
     const text = str(a.markdown_text) ?? "";
     if (text.length > MARKDOWN_LIMIT) throw new SlackError("msg_too_long");
-    const message = this.botPost(channel, { text, thread_ts: threadTs });
+    const tasks = this.taskChunks(a.chunks);
+    const message = this.botPost(channel, {
+      text,
+      thread_ts: threadTs,
+      ...(tasks ? { tasks } : {}),
+    });
     this.streams.set(`${channel}:${message.ts}`, this.ws.now());
     return { channel, ts: message.ts };
   }
@@ -100,7 +107,10 @@ export class SlackMessages {
       throw new SlackError("message_not_in_streaming_state");
     }
     const text = str(a.markdown_text);
-    if (method === "chat.appendStream" && !text) throw new SlackError("invalid_arguments");
+    const tasks = this.taskChunks(a.chunks);
+    if (method === "chat.appendStream" && !text && !tasks)
+      throw new SlackError("invalid_arguments");
+    if (tasks) message.tasks = { ...message.tasks, ...tasks };
     if (message.text.length + (text?.length ?? 0) > MARKDOWN_LIMIT)
       throw new SlackError("msg_too_long");
     message.text += text ?? "";
@@ -108,6 +118,28 @@ export class SlackMessages {
     return method === "chat.stopStream"
       ? { channel, ts: message.ts, message: publicView(message, true) }
       : { channel, ts: message.ts };
+  }
+
+  /**
+   * The `task_update` chunks of a stream call, by id; Slack's documented statuses only. A
+   * workspace without task cards refuses any chunks (`taskCards`).
+   */
+  private taskChunks(raw: unknown): FakeSlackMessage["tasks"] | undefined {
+    if (raw === undefined) return undefined;
+    const chunks = typeof raw === "string" ? (JSON.parse(raw) as unknown) : raw;
+    if (this.ws.taskCards !== "ok") throw new SlackError(this.ws.taskCards);
+    if (!Array.isArray(chunks) || !chunks.length) throw new SlackError("invalid_arguments");
+    const tasks: NonNullable<FakeSlackMessage["tasks"]> = {};
+    for (const c of chunks as Record<string, unknown>[]) {
+      const ok =
+        c?.type === "task_update" &&
+        typeof c.id === "string" &&
+        typeof c.title === "string" &&
+        ["pending", "in_progress", "complete", "error"].includes(String(c.status));
+      if (!ok) throw new SlackError("invalid_chunks");
+      tasks[c.id as string] = { title: c.title as string, status: c.status as string };
+    }
+    return tasks;
   }
 
   replies(a: Args): Answer {
