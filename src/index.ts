@@ -19,7 +19,9 @@ import { ConfigError } from "./errors.ts";
 import { onError } from "./http/on-error.ts";
 import { type RouteEnv, requestLog } from "./http/request-log.ts";
 import { knownSecrets, logger, newCorrelationId } from "./log.ts";
-import { timedKv } from "./storage/timed-kv.ts";
+import { createModelCatalog } from "./openrouter/model-catalog.ts";
+import { chooseModel } from "./openrouter/model-choice.ts";
+import { timedKv, withTimeout } from "./storage/timed-kv.ts";
 
 export { DiscordGatewayObject } from "../adapters/discord/gateway-object.ts";
 export { ChannelLedgerObject } from "./budget/channel-ledger.ts";
@@ -39,15 +41,17 @@ const webhookBodyLimit = bodyLimit({
   onError: (c) => c.json({ ok: false, error: "payload_too_large" }, 413),
 });
 
-app.get("/health", (c) => {
+app.get("/health", async (c) => {
   const slack = slackConfig(c.env);
   const discord = discordConfig(c.env);
   const off: string[] = [];
+  const warnings: string[] = [];
   if (isOff(slack)) off.push(slack.off);
   if (isOff(discord)) off.push(discord.off);
   let openrouter = true;
   try {
-    openRouterConfig(c.env);
+    const warning = await defaultModelWarning(openRouterConfig(c.env), c.env);
+    if (warning) warnings.push(warning);
   } catch (err) {
     openrouter = false;
     off.push(err instanceof Error ? err.message : String(err));
@@ -58,8 +62,44 @@ app.get("/health", (c) => {
     discord: !isOff(discord),
     openrouter,
     ...(off.length ? { off } : {}),
+    ...(warnings.length ? { warnings } : {}),
   });
 });
+
+/**
+ * A warning when `DEFAULT_MODEL` is not in OpenRouter's catalog (OpenAI retired
+ * o4-mini-deep-research on 2026-07-23), naming the fallback answers will use. The catalog
+ * is cached; an unreachable one is said, not fatal.
+ */
+async function defaultModelWarning(
+  or: ReturnType<typeof openRouterConfig>,
+  env: Env,
+): Promise<string | undefined> {
+  const catalog = createModelCatalog({
+    baseUrl: or.baseUrl,
+    apiKey: or.apiKey,
+    kv: timedKv(env.SETTINGS, 3_000),
+  });
+  try {
+    const choice = await withTimeout(
+      chooseModel({
+        requested: or.defaultModel,
+        fallbacks: or.fallbackModels,
+        catalog,
+        allowed: or.allowedModels,
+      }),
+      5_000,
+      "the model catalog",
+    );
+    if ("missing" in choice)
+      return `DEFAULT_MODEL ${or.defaultModel} is not in OpenRouter's catalog and no fallback is (${choice.tried.join(", ")}): answers will fail until DEFAULT_MODEL or FALLBACK_MODELS names a model that exists`;
+    if (choice.fallbackFrom)
+      return `DEFAULT_MODEL ${or.defaultModel} is not in OpenRouter's catalog: answers use ${choice.model.id} instead (FALLBACK_MODELS); set DEFAULT_MODEL to a model that exists`;
+    return undefined;
+  } catch (err) {
+    return `could not check DEFAULT_MODEL against OpenRouter's catalog: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
 
 app.post("/slack/events", webhookBodyLimit, async (c) => {
   const config = slackConfig(c.env);

@@ -2,6 +2,7 @@ import { createExecutionContext, SELF } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index.ts";
+import { defaultCatalog, fallbackCatalog } from "./fakes/openrouter.ts";
 import { eventEnvelope, sendSlack } from "./support/slack-requests.ts";
 import { slackWorld } from "./support/slack-world.ts";
 
@@ -10,6 +11,30 @@ describe("routes", () => {
     const res = await SELF.fetch("https://quarry.test/health");
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ ok: true, slack: true });
+  });
+
+  it("GET /health warns when DEFAULT_MODEL is not in OpenRouter's catalog, naming the fallback answers use", async () => {
+    const { openrouter } = await slackWorld();
+    openrouter.models = [
+      ...defaultCatalog().filter((m) => m.id !== "openai/o4-mini-deep-research"),
+      ...fallbackCatalog(),
+    ];
+    const res = await SELF.fetch("https://quarry.test/health");
+    expect(await res.json()).toMatchObject({
+      ok: true,
+      warnings: [
+        expect.stringMatching(
+          /DEFAULT_MODEL openai\/o4-mini-deep-research is not in OpenRouter's catalog: answers use perplexity\/sonar-deep-research/,
+        ),
+      ],
+    });
+    openrouter.models = defaultCatalog();
+    await env.SETTINGS.delete("cache:models");
+    const { clearModelCatalogCache } = await import("../src/openrouter/model-catalog.ts");
+    clearModelCatalogCache();
+    expect(await (await SELF.fetch("https://quarry.test/health")).json()).not.toHaveProperty(
+      "warnings",
+    );
   });
 
   it("a platform without its secrets is off: 404 with the missing variable named, health says why", async () => {

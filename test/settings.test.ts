@@ -102,7 +102,8 @@ describe("validateSettings", () => {
     );
     expect(await validateSettings({ model: "openai/o4-mimi" }, { catalog, current })).toEqual(
       rejected(
-        /`openai\/o4-mimi` is not in OpenRouter's catalog\. Did you mean `openai\/o4-mini-deep-research`, `openai\/o4-mini`, `openai\/o4-mini-high`\?/,
+        // The one typo away comes first.
+        /`openai\/o4-mimi` is not in OpenRouter's catalog\. Did you mean `openai\/o4-mini`, `openai\/o4-mini-deep-research`, `openai\/o4-mini-high`\?/,
       ),
     );
     expect(calls).toContain("search openai/o4-mimi");

@@ -10,7 +10,13 @@ import type {
   APIInteractionResponseCallbackData,
 } from "discord-api-types/v10";
 import type { Question } from "../../src/chat/types.ts";
-import { type DiscordConfig, type Env, openRouterConfig } from "../../src/config.ts";
+import {
+  type DiscordConfig,
+  type Env,
+  isModelAllowed,
+  openRouterConfig,
+  operatorConfig,
+} from "../../src/config.ts";
 import type { SubmitResult } from "../../src/conversation/conversation-object.ts";
 import { submitQuestion } from "../../src/conversation/submit.ts";
 import { QuarryError } from "../../src/errors.ts";
@@ -180,9 +186,11 @@ async function modelChoices(
 ): Promise<APIApplicationCommandOptionChoice<string>[]> {
   try {
     const catalog = deps.catalog ?? defaultCatalog(deps.env);
-    const models = await catalog.search(typed.trim(), MAX_CHOICES);
+    const { allowedModels } = operatorConfig(deps.env);
+    // Search wider than shown: models outside ALLOWED_MODELS are left out afterwards.
+    const models = await catalog.search(typed.trim(), allowedModels.length ? 200 : MAX_CHOICES);
     return models
-      .filter((m) => m.id.length <= MAX_CHOICE_CHARS)
+      .filter((m) => m.id.length <= MAX_CHOICE_CHARS && isModelAllowed(m.id, allowedModels))
       .slice(0, MAX_CHOICES)
       .map((m) => ({
         name: clip(m.name && m.name !== m.id ? `${m.id} · ${m.name}` : m.id),

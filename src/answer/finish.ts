@@ -108,6 +108,7 @@ function costLine(job: AnswerJob, setup: Setup, streamed: Streamed): CostLine {
     usage: streamed.usage,
     model: answered,
     ...(requested ? { requested } : {}),
+    ...(setup.requestedWhy ? { requestedWhy: setup.requestedWhy } : {}),
     elapsedMs: job.now() - job.startedAt,
   };
 }

@@ -18,8 +18,9 @@ export interface Setup {
   settings: ChannelSettings;
   /** The model asked: the channel's, or the first fallback the catalog has. */
   model: ModelInfo;
-  /** The channel's model, when a fallback answers in its place. */
+  /** The channel's model, when a fallback answers in its place, and why it could not. */
   requested?: string;
+  requestedWhy?: "not_in_catalog" | "not_allowed";
   /** Further models OpenRouter may fall back to (its `models` array), in order. */
   fallbacks: ModelInfo[];
   /** This answer's share of the channel's daily budget. */
@@ -65,7 +66,7 @@ export async function prepare(job: AnswerJob): Promise<Setup | { ended: Promise<
     return {
       settings,
       model,
-      ...(choice.fallbackFrom ? { requested: choice.fallbackFrom } : {}),
+      ...(choice.fallbackFrom ? { requested: choice.fallbackFrom, requestedWhy: choice.why } : {}),
       fallbacks: others,
       budget,
     };

@@ -76,6 +76,8 @@ export interface CostLine {
   model: string;
   /** The model the channel asked for, when a fallback answered instead. */
   requested?: string;
+  /** Why the requested model did not answer (default: it is not available). */
+  requestedWhy?: "not_in_catalog" | "not_allowed";
   elapsedMs: number;
 }
 
@@ -92,7 +94,7 @@ export function answerFooter(
   const notes = [...(opts.notes ?? [])];
   if (opts.requested && opts.requested !== opts.model)
     notes.unshift(
-      `Answered by \`${opts.model}\` because \`${opts.requested}\` is not available; choose another with \`model=…\`.`,
+      `Answered by \`${opts.model}\` because \`${opts.requested}\` ${opts.requestedWhy === "not_allowed" ? "is not allowed here (ALLOWED_MODELS)" : "is not available"}; choose another with \`model=…\`.`,
     );
   if (notes.length) blocks.push(notes.map((n) => `_${n}_`).join("\n"));
   blocks.push(`_${summaryLine(opts)}_`);

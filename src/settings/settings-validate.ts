@@ -1,4 +1,5 @@
 import { isModelAllowed } from "../config.ts";
+import { closeModelMatches } from "../openrouter/model-choice.ts";
 import type { Effort, ModelCatalog, ModelInfo } from "../openrouter/types.ts";
 import {
   BUDGET_OFF,
@@ -180,6 +181,13 @@ async function suggest(
   allowed: readonly string[],
 ): Promise<string> {
   const found = new Set<string>();
+  // Typos first (`claude-sonet-4.5`), then searches on the name and its first word.
+  try {
+    for (const close of await closeModelMatches(catalog, id, 6))
+      if (found.size < 3 && isModelAllowed(close, allowed)) found.add(close);
+  } catch {
+    // The searches below say what they can.
+  }
   const tail = id.slice(id.lastIndexOf("/") + 1);
   for (const query of [id, tail, tail.split(/[-:.]/)[0] ?? ""]) {
     if (found.size >= 3 || query.length < 2) continue;
