@@ -80,7 +80,7 @@ describe("streamChat request", () => {
   });
 
   it("sends the hashed user id, never the raw one, with auth and attribution headers", async () => {
-    const user = await hashUser("slack", "U024BE7LH");
+    const user = await hashUser("sk-or-test", "slack", "U024BE7LH");
     await run(request(DEEP, { user }));
     const [sent] = fake.requests.filter((r) => r.method === "POST");
     expect(sent?.path).toBe("/api/v1/chat/completions");
@@ -104,10 +104,20 @@ describe("streamChat request", () => {
 
 describe("hashUser", () => {
   it("is 32 hex chars, stable, and differs between platforms for the same id", async () => {
-    const a = await hashUser("slack", "U1");
+    const a = await hashUser("secret-1", "slack", "U1");
     expect(a).toMatch(/^[0-9a-f]{32}$/);
-    expect(await hashUser("slack", "U1")).toBe(a);
-    expect(await hashUser("discord", "U1")).not.toBe(a);
+    expect(await hashUser("secret-1", "slack", "U1")).toBe(a);
+    expect(await hashUser("secret-1", "discord", "U1")).not.toBe(a);
+  });
+
+  it("is an HMAC keyed with the secret, not a bare hash anyone could recompute", async () => {
+    const a = await hashUser("secret-1", "slack", "U1");
+    expect(await hashUser("secret-2", "slack", "U1")).not.toBe(a);
+    const bare = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode("quarry:slack:U1")),
+    );
+    const bareHex = [...bare].map((b) => b.toString(16).padStart(2, "0")).join("");
+    expect(a).not.toBe(bareHex.slice(0, 32));
   });
 });
 

@@ -91,7 +91,11 @@ export async function chatRequest(
     temperature: settings.temperature,
     effort: settings.effort,
     webSearch: settings.web_search,
-    user: await hashUser(job.q.thread.platform, job.q.user.id),
+    user: await hashUser(
+      openRouterConfig(job.deps.env).apiKey,
+      job.q.thread.platform,
+      job.q.user.id,
+    ),
   };
 }
 

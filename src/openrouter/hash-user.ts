@@ -1,11 +1,23 @@
 /**
- * The `user` id sent to OpenRouter: stable per person (so abuse tracking works) but not
- * the platform's raw id. SHA-256 hex of `quarry:{platform}:{userId}`, first 32 chars.
+ * The `user` id sent to OpenRouter: stable per person (so OpenRouter's abuse tracking
+ * works) but not the platform's id, and not a bare hash of it either: Slack and Discord ids
+ * are short and guessable, so SHA-256 of one could be reversed by trying them all. It is
+ * an HMAC-SHA256 of `quarry:{platform}:{userId}` keyed with a secret (the OpenRouter API
+ * key: only someone who has it could link an id back), hex, first 32 characters.
  */
-export async function hashUser(platform: string, userId: string): Promise<string> {
-  const bytes = new TextEncoder().encode(`quarry:${platform}:${userId}`);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+export async function hashUser(secret: string, platform: string, userId: string): Promise<string> {
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(
+    await crypto.subtle.sign("HMAC", key, encoder.encode(`quarry:${platform}:${userId}`)),
+  );
   let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
+  for (const byte of mac) hex += byte.toString(16).padStart(2, "0");
   return hex.slice(0, 32);
 }
