@@ -5,6 +5,7 @@
  */
 import type { GatewayMessageCreateDispatchData } from "discord-api-types/v10";
 import type { Question, ThreadRef, Trigger } from "../../src/chat/types.ts";
+import { BoundedCache } from "../../src/storage/bounded-cache.ts";
 import type { DiscordApi } from "./api.ts";
 import { MESSAGE_TYPE, REFERENCE_TYPE, THREAD_CHANNEL_TYPES } from "./constants.ts";
 import { discordTextToPlain, displayName } from "./format.ts";
@@ -126,9 +127,12 @@ function mentionsBot(msg: GatewayMessageCreateDispatchData, bot: string): boolea
   return msg.mentions.some((u) => u.id === bot) || new RegExp(`<@!?${bot}>`).test(msg.content);
 }
 
-/** Remembers each key's lookup for the isolate's life; a failed one is forgotten, so the next call tries again. */
+/** Lookups remembered per isolate: the Gateway object lives for days and sees many servers. */
+const REMEMBERED_LOOKUPS = 1_000;
+
+/** Remembers each key's lookup (the last 1,000); a failed one is forgotten, so the next call tries again. */
 function rememberLookups<T>(look: (key: string) => Promise<T>): (key: string) => Promise<T> {
-  const known = new Map<string, Promise<T>>();
+  const known = new BoundedCache<string, Promise<T>>(REMEMBERED_LOOKUPS);
   return (key) => {
     let found = known.get(key);
     if (!found) {

@@ -2,6 +2,7 @@
  * A small Slack Web API client: the handful of methods Quarry calls, with Slack's
  * failures mapped onto `ChatApiError`.
  */
+import { BoundedCache } from "../../src/storage/bounded-cache.ts";
 import { slackHttpFailure, slackNoAnswer, slackRateLimited, slackRefusal } from "./api-errors.ts";
 import { neutralizeSlackMentions } from "./format.ts";
 
@@ -67,7 +68,8 @@ export class SlackApi {
   private readonly token: string;
   private readonly fetchImpl?: typeof fetch;
   private readonly timeoutMs: number;
-  private readonly users = new Map<string, Promise<SlackUser | undefined>>();
+  /** Names and roles looked up, the last 1,000 people: an object may live for days. */
+  private readonly users = new BoundedCache<string, Promise<SlackUser | undefined>>(1_000);
   private identity?: Promise<{ userId: string; botId?: string }>;
 
   constructor(opts: SlackApiOptions) {

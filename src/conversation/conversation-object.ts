@@ -135,17 +135,21 @@ export abstract class ConversationBase extends DurableObject<Env> {
 
   /** The questions of this conversation and their states (for diagnostics and tests). */
   async describe(): Promise<{ id: string; state: string; attempts: number }[]> {
-    return this.ctx.storage.sql
-      .exec<{ id: string; state: string; attempts: number }>(
-        "SELECT id, state, attempts FROM questions ORDER BY seq",
-      )
-      .toArray();
+    return this.store.describe();
   }
 
   /** Heartbeat: while work remains, re-arm, watch the running answer, keep the queue worked. */
   override async alarm(): Promise<void> {
-    this.store.prune(Date.now() - 86_400_000);
-    if (this.store.pending().length === 0) return;
+    const nextExpiry = this.store.prune(Date.now());
+    if (this.store.pending().length === 0) {
+      // Idle: come back when the next finished question expires; with none left, free it all.
+      if (nextExpiry !== undefined) await this.ctx.storage.setAlarm(nextExpiry);
+      else if (this.store.empty()) {
+        await this.ctx.storage.deleteAll();
+        this.store.forget();
+      }
+      return;
+    }
     await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
     this.watch(Date.now());
     this.kick();
