@@ -1,3 +1,5 @@
+import type { ChannelLedgerObject } from "./budget/channel-ledger.ts";
+import type { ConversationObject } from "./conversation/conversation-object.ts";
 import type { RateLimiterObject } from "./delivery/rate-limiter-object.ts";
 import { ConfigError } from "./errors.ts";
 import { DEFAULT_FALLBACK_MODELS } from "./openrouter/model-choice.ts";
@@ -5,9 +7,12 @@ import { DEFAULT_FALLBACK_MODELS } from "./openrouter/model-choice.ts";
 /** Bindings, secrets and vars of the Worker (names from the design contract). */
 export interface Env {
   SETTINGS: KVNamespace;
-  CONVERSATIONS: DurableObjectNamespace;
+  /** One `ConversationObject` per thread. */
+  CONVERSATIONS: DurableObjectNamespace<ConversationObject>;
+  /** The one `DiscordGatewayObject` (typed where it is used: src/ knows no adapter). */
   DISCORD_GATEWAY: DurableObjectNamespace;
-  CHANNEL_LEDGERS: DurableObjectNamespace;
+  /** One `ChannelLedgerObject` per platform and channel: its spend and reservations. */
+  CHANNEL_LEDGERS: DurableObjectNamespace<ChannelLedgerObject>;
   /** One `RateLimiterObject` per Slack workspace / Discord channel: the pacing its answers share. */
   RATE_LIMITERS: DurableObjectNamespace<RateLimiterObject>;
   OPENROUTER_API_KEY?: string;

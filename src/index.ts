@@ -11,9 +11,8 @@ import { handleSlackEvents } from "../adapters/slack/events-route.ts";
 import { withSlackFiles } from "../adapters/slack/files.ts";
 import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import type { ChatAdapter } from "./chat/adapter.ts";
-import type { Platform } from "./chat/types.ts";
 import { discordConfig, type Env, isOff, openRouterConfig, slackConfig } from "./config.ts";
-import { ConversationBase } from "./conversation/conversation-object.ts";
+import { provideAdapters } from "./conversation/adapter-factory.ts";
 import { sharedRateLimiter } from "./delivery/rate-limiter-object.ts";
 import { ConfigError } from "./errors.ts";
 import { onError } from "./http/on-error.ts";
@@ -25,6 +24,7 @@ import { timedKv, withTimeout } from "./storage/timed-kv.ts";
 
 export { DiscordGatewayObject } from "../adapters/discord/gateway-object.ts";
 export { ChannelLedgerObject } from "./budget/channel-ledger.ts";
+export { ConversationObject } from "./conversation/conversation-object.ts";
 export { RateLimiterObject } from "./delivery/rate-limiter-object.ts";
 
 const app = new Hono<RouteEnv>();
@@ -154,45 +154,36 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 
-/** One object per thread; it answers through the adapter of the thread's platform. */
-export class ConversationObject extends ConversationBase {
-  private readonly adapters = new Map<Platform, ChatAdapter>();
+/** The chat adapters the conversation objects answer through, one per platform. */
+provideAdapters((platform, env) =>
+  platform === "slack" ? slackAdapter(env) : discordAdapter(env),
+);
 
-  protected adapterFor(platform: Platform): ChatAdapter {
-    let adapter = this.adapters.get(platform);
-    if (!adapter) {
-      adapter = platform === "slack" ? this.slack() : this.discord();
-      this.adapters.set(platform, adapter);
-    }
-    return adapter;
-  }
+function slackAdapter(env: Env): ChatAdapter {
+  const config = slackConfig(env);
+  if (isOff(config))
+    throw new ConfigError("SLACK_BOT_TOKEN", `is needed to answer in Slack (${config.off})`);
+  const adapter = createSlackAdapter({
+    api: new SlackApi({ baseUrl: config.apiUrl, token: config.botToken }),
+    limiter: sharedRateLimiter(env.RATE_LIMITERS),
+  });
+  return withSlackFiles(adapter, { token: config.botToken });
+}
 
-  private slack(): ChatAdapter {
-    const config = slackConfig(this.env);
-    if (isOff(config))
-      throw new ConfigError("SLACK_BOT_TOKEN", `is needed to answer in Slack (${config.off})`);
-    const adapter = createSlackAdapter({
-      api: new SlackApi({ baseUrl: config.apiUrl, token: config.botToken }),
-      limiter: sharedRateLimiter(this.env.RATE_LIMITERS),
-    });
-    return withSlackFiles(adapter, { token: config.botToken });
-  }
-
-  private discord(): ChatAdapter {
-    const config = discordConfig(this.env);
-    if (isOff(config))
-      throw new ConfigError("DISCORD_BOT_TOKEN", `is needed to answer in Discord (${config.off})`);
-    const api = new DiscordApi({
-      baseUrl: config.apiUrl,
-      token: config.botToken,
-      applicationId: config.applicationId,
-    });
-    const adapter = createDiscordAdapter({
-      api,
-      botUserId: config.applicationId,
-      kv: timedKv(this.env.SETTINGS),
-      limiter: sharedRateLimiter(this.env.RATE_LIMITERS),
-    });
-    return withDiscordAttachments(adapter);
-  }
+function discordAdapter(env: Env): ChatAdapter {
+  const config = discordConfig(env);
+  if (isOff(config))
+    throw new ConfigError("DISCORD_BOT_TOKEN", `is needed to answer in Discord (${config.off})`);
+  const api = new DiscordApi({
+    baseUrl: config.apiUrl,
+    token: config.botToken,
+    applicationId: config.applicationId,
+  });
+  const adapter = createDiscordAdapter({
+    api,
+    botUserId: config.applicationId,
+    kv: timedKv(env.SETTINGS),
+    limiter: sharedRateLimiter(env.RATE_LIMITERS),
+  });
+  return withDiscordAttachments(adapter);
 }

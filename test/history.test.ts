@@ -212,17 +212,6 @@ describe("buildChatMessages", () => {
     const roomier = buildChatMessages({ ...tight, contextTokens: 8_000, history, attachments });
     expect(roomier.droppedTurns).toBe(0);
   });
-
-  it("tells the model its own name when given, after the channel's system prompt", () => {
-    const { messages } = buildChatMessages({
-      ...roomy,
-      system: "Be brief.",
-      botName: "Quarry",
-      history: [said(ana, "hi")],
-    });
-    expect(messages[0]?.role).toBe("system");
-    expect(String(messages[0]?.content)).toMatch(/^Be brief\.\n\nYou are Quarry/);
-  });
 });
 
 describe("estimateTokens", () => {

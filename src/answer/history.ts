@@ -31,8 +31,6 @@ export interface BuildChatMessagesOptions {
   attachments?: PreparedAttachments;
   /** Used only without `attachments`: whether the named images could have been seen. */
   supportsImages?: boolean;
-  /** How the bot is called in the thread, so the model knows which turns are its own. */
-  botName?: string;
 }
 
 /**
@@ -110,13 +108,7 @@ export function buildChatMessages(opts: BuildChatMessagesOptions): {
 }
 
 function systemText(opts: BuildChatMessagesOptions): string {
-  const parts = [opts.system?.trim()];
-  if (opts.botName) {
-    parts.push(
-      `You are ${opts.botName} in a chat thread. Your earlier replies appear as assistant turns; each user turn starts with the name and id of who wrote it.`,
-    );
-  }
-  return parts.filter(Boolean).join("\n\n");
+  return opts.system?.trim() ?? "";
 }
 
 function turnOf(entry: HistoryEntry, opts: BuildChatMessagesOptions): Turn {

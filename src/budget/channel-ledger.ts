@@ -248,18 +248,10 @@ function migrateSpendTable(sql: SqlStorage): void {
 }
 
 /** The ledger of one channel, as the core calls it (every method is an RPC). */
-export interface ChannelLedger {
-  reserve(b: Booking & { estimateUsd: number; budgetUsd?: number }): Promise<Reserved | Refused>;
-  extend(b: Booking & { toUsd: number; budgetUsd?: number }): Promise<Reserved | Refused>;
-  settle(b: Booking & { costUsd: number }): Promise<LedgerDay>;
-  release(b: Booking): Promise<LedgerDay>;
-  today(day: string): Promise<LedgerDay>;
-  add(day: string, usd: number): Promise<number>;
-  spent(day: string): Promise<number>;
-}
+export type ChannelLedger = DurableObjectStub<ChannelLedgerObject>;
 
 /** The ledger of one channel (a DM is a channel too). */
 export function ledgerFor(env: Env, platform: Platform, channelId: string): ChannelLedger {
   const ns = env.CHANNEL_LEDGERS;
-  return ns.get(ns.idFromName(`${platform}:${channelId}`)) as unknown as ChannelLedger;
+  return ns.get(ns.idFromName(`${platform}:${channelId}`));
 }

@@ -7,6 +7,7 @@ import { ChatApiError, QuarryError } from "../errors.ts";
 import { answerLogger, type Logger } from "../log.ts";
 import { SettingsStore } from "../settings/settings-store.ts";
 import { timedKv } from "../storage/timed-kv.ts";
+import { adapterOf } from "./adapter-factory.ts";
 import { type QuestionRow, QuestionStore } from "./question-store.ts";
 
 /** What `submit` did with a question. */
@@ -56,9 +57,10 @@ function isRetryable(err: unknown): boolean {
  * One conversation (thread) = one object. It dedupes questions atomically by id, answers
  * one at a time in order, checkpoints as it goes, and keeps itself alive with an alarm.
  * After an eviction or deploy the alarm finds the interrupted question and finishes it
- * or says plainly what happened. The composition root supplies the platform adapters.
+ * or says plainly what happened. The composition root provides the platform adapters
+ * (`provideAdapters`).
  */
-export abstract class ConversationBase extends DurableObject<Env> {
+export class ConversationObject extends DurableObject<Env> {
   private readonly store: QuestionStore;
   private pumping?: Promise<void>;
   private current?: {
@@ -76,8 +78,17 @@ export abstract class ConversationBase extends DurableObject<Env> {
     this.store = new QuestionStore(ctx.storage.sql);
   }
 
-  /** The adapter that posts into `platform`'s threads. */
-  protected abstract adapterFor(platform: Platform): ChatAdapter;
+  private readonly adapters = new Map<Platform, ChatAdapter>();
+
+  /** The adapter that posts into `platform`'s threads (the composition root provides them). */
+  private adapterFor(platform: Platform): ChatAdapter {
+    let adapter = this.adapters.get(platform);
+    if (!adapter) {
+      adapter = adapterOf(platform, this.env);
+      this.adapters.set(platform, adapter);
+    }
+    return adapter;
+  }
 
   /** Takes a question: duplicate ids and unanswered-thread follow-ups are dropped here, atomically. */
   async submit(question: Question): Promise<SubmitResult> {

@@ -1,22 +1,24 @@
 import type { Question, ThreadRef } from "../chat/types.ts";
 import type { Env } from "../config.ts";
-import type { StopBy, StopResult, SubmitResult } from "./conversation-object.ts";
+import type {
+  ConversationObject,
+  StopBy,
+  StopResult,
+  SubmitResult,
+} from "./conversation-object.ts";
 
 /** The name of a thread's conversation object: one per platform, workspace, channel and thread. */
 export function conversationName(thread: ThreadRef): string {
   return `${thread.platform}:${thread.workspaceId}:${thread.channelId}:${thread.threadId}`;
 }
 
-interface ConversationRpc {
-  submit(question: Question): Promise<SubmitResult>;
-  cancel(questionId?: string): Promise<boolean>;
-  stop(questionId: string | undefined, by: StopBy): Promise<StopResult>;
-}
-
 /** The stub of a thread's conversation object. */
-export function conversationFor(env: Env, thread: ThreadRef): ConversationRpc {
+export function conversationFor(
+  env: Env,
+  thread: ThreadRef,
+): DurableObjectStub<ConversationObject> {
   const ns = env.CONVERSATIONS;
-  return ns.get(ns.idFromName(conversationName(thread))) as unknown as ConversationRpc;
+  return ns.get(ns.idFromName(conversationName(thread)));
 }
 
 /** Hands a question to its conversation object with one RPC; dedupe, queueing and answering happen there. */

@@ -1,6 +1,5 @@
 import { budgetStatusText } from "../budget/budget-text.ts";
-import { type ChannelLedger, ledgerFor, utcDay } from "../budget/channel-ledger.ts";
-import type { LedgerDay } from "../budget/ledger-types.ts";
+import { type LedgerDay, ledgerFor, utcDay } from "../budget/channel-ledger.ts";
 import type { Platform } from "../chat/types.ts";
 import {
   defaultModel,
@@ -49,7 +48,7 @@ export interface SettingsCommandDeps {
   /** Defaults to the store over `env.SETTINGS` with the operator's defaults. */
   store?: SettingsStore;
   /** Defaults to the channel's `ChannelLedgerObject`: today's spend for the listing. */
-  ledger?: Pick<ChannelLedger, "today">;
+  ledger?: { today(day: string): Promise<LedgerDay> };
   now?: () => number;
 }
 
@@ -132,11 +131,11 @@ export async function runSettingsCommand(
     if (!(err instanceof ConfigError)) throw err;
     return { ok: false, text: `Quarry is misconfigured: ${err.message}. Nothing was changed.` };
   }
-  const defaultModel = defaultModelOf(env);
+  const defaultModelId = defaultModel(env);
   const store =
     deps.store ??
     new SettingsStore(timedKv(env.SETTINGS), {
-      model: defaultModel,
+      model: defaultModelId,
       dailyBudgetUsd: operator.defaultDailyBudgetUsd,
     });
   const dm = inDm(deps.canChange, platform, channelId);
@@ -168,7 +167,7 @@ export async function runSettingsCommand(
   const result = await validateSettings(action.values, {
     catalog,
     current,
-    defaultModel,
+    defaultModel: defaultModelId,
     allowedModels: operator.allowedModels,
   });
   if (!result.ok) {
@@ -256,5 +255,3 @@ function lazyCatalog(env: Env): ModelCatalog {
   };
   return { get: (id) => get().get(id), search: (query, limit) => get().search(query, limit) };
 }
-
-const defaultModelOf = defaultModel;

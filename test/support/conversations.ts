@@ -3,14 +3,10 @@ import type { ThreadRef } from "../../src/chat/types.ts";
 import { conversationName } from "../../src/conversation/submit.ts";
 import { eventually } from "../fakes/network.ts";
 
-interface DescribeRpc {
-  describe(): Promise<{ id: string; state: string; attempts: number }[]>;
-}
-
 /** Waits until the thread's conversation holds `expected` questions and none is queued or running. */
 export async function settled(thread: ThreadRef, expected = 1) {
   const ns = env.CONVERSATIONS;
-  const stub = ns.get(ns.idFromName(conversationName(thread))) as unknown as DescribeRpc;
+  const stub = ns.get(ns.idFromName(conversationName(thread)));
   return eventually(async () => {
     const rows = await stub.describe();
     const done = rows.every((r) => r.state !== "queued" && r.state !== "running");
