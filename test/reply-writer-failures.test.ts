@@ -210,3 +210,27 @@ describe("ReplyWriter cadence", () => {
     expect(pieces.some((c) => !c.text?.endsWith("\n"))).toBe(true);
   });
 });
+
+describe("ReplyWriter cost per token", () => {
+  it("builds text given as a function only when it plans a call, not at every update", async () => {
+    const { vt, adapter, writer } = world();
+    let built = 0;
+    let text = "";
+    const source = () => {
+      built++;
+      return text;
+    };
+    const script = (async () => {
+      for (let i = 0; i < 500; i++) {
+        text += `w${i} `;
+        writer.update(source, "✍️");
+        await vt.sleep(20);
+      }
+      await writer.finish(text, "");
+    })();
+    await vt.run(script);
+    // 500 updates over 10 s at one call a second: a few builds per call, not one per token.
+    expect(built).toBeLessThan(60);
+    expect(adapter.thread().join(" ")).toContain("w499");
+  });
+});

@@ -104,7 +104,7 @@ export async function streamAnswer(
           }
           if (ev.type !== "keepalive") {
             setup.budget.track(counts);
-            writer.update(shown(), status(), ev.type === "step" ? [...steps] : undefined);
+            writer.update(shown, status(), ev.type === "step" ? [...steps] : undefined);
           }
         }
         return partial;

@@ -80,6 +80,8 @@ export class ReplyWriter {
   private readonly onProgress?: (state: WriterState) => void;
   private readonly scheduler: Scheduler<Action>;
   private text = "";
+  /** Builds the text on demand (see `update`), until the next plan takes it. */
+  private source?: () => string;
   private status = "";
   private header = "";
   private final = false;
@@ -152,12 +154,22 @@ export class ReplyWriter {
 
   /**
    * Sets the answer so far, the progress line and the model's steps (shown as task cards
-   * where the stream takes them); the thread catches up at the next turn.
+   * where the stream takes them); the thread catches up at the next turn. `text` may be a
+   * function: the writer then builds the text only when it plans a call (about once a
+   * second), so a long answer does not cost a rebuild at every token.
    */
-  update(text: string, status: string, steps: readonly string[] = this.steps): void {
+  update(
+    text: string | (() => string),
+    status: string,
+    steps: readonly string[] = this.steps,
+  ): void {
     if (this.final) return;
-    if (text === this.text && status === this.status && steps.length === this.steps.length) return;
-    this.text = text;
+    if (typeof text === "string") {
+      if (text === this.text && status === this.status && steps.length === this.steps.length)
+        return;
+      this.text = text;
+      this.source = undefined;
+    } else this.source = text;
     this.status = status;
     this.steps = steps;
     this.scheduler.poke();
@@ -169,6 +181,7 @@ export class ReplyWriter {
    */
   async finish(text: string, status: string, header = status): Promise<void> {
     this.text = text;
+    this.source = undefined;
     this.status = status;
     this.header = header;
     this.final = true;
@@ -186,6 +199,11 @@ export class ReplyWriter {
   }
 
   private view(status = this.statusToShow()): View {
+    // Text given as a function is built only now, when a call is planned, not per token.
+    if (this.source) {
+      this.text = this.source();
+      this.source = undefined;
+    }
     if (this.rendered.text !== this.text || !this.rendered.body) {
       this.rendered = { text: this.text, body: this.adapter.render(this.text) };
     }

@@ -82,9 +82,15 @@ export class Scheduler<A extends PlannedCall> {
       if (!first) break;
       const wait = Math.max(this.nextAt, first.notBefore ?? 0) - now();
       if (wait > 0) {
-        // Woken early by new text: go round again, the call may now be due sooner.
-        await Promise.race([this.opts.sleep(wait), new Promise<void>((r) => (this.wake = r))]);
-        this.wake = undefined;
+        if (this.nextAt - now() >= wait) {
+          // The interval is what holds the call back: new text cannot make it due sooner,
+          // so it waits without planning again at every token.
+          await this.opts.sleep(wait);
+        } else {
+          // A slower cadence (a status-only edit) holds it: new text may be due sooner.
+          await Promise.race([this.opts.sleep(wait), new Promise<void>((r) => (this.wake = r))]);
+          this.wake = undefined;
+        }
         this.dirty = true;
         continue;
       }
