@@ -202,6 +202,20 @@ describe("parseSlackRequest", () => {
   ])("throws BadRequestError for %s", (_, type, body) => {
     expect(() => parseSlackRequest(type, body)).toThrow(BadRequestError);
   });
+
+  it("says in the 400 which field is wrong and what it should be", () => {
+    expect(() => parseSlackRequest(JSON_TYPE, envelope(mention({ channel: 42 })))).toThrow(
+      "Malformed Slack event: expected string at event.channel",
+    );
+    const command =
+      "command=%2Fask&text=hi&user_id=U1&channel_id=C1&team_id=T1&response_url=nope&trigger_id=1";
+    expect(() => parseSlackRequest(FORM_TYPE, command)).toThrow(
+      "Malformed Slack slash command: not a valid url at response_url",
+    );
+    expect(() => parseSlackRequest(JSON_TYPE, envelope(mention(), { event_id: "" }))).toThrow(
+      "Malformed Slack event: string length must be >= 1 at event_id",
+    );
+  });
 });
 
 describe("slackEventToQuestion", () => {

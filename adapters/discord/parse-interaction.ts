@@ -1,11 +1,12 @@
 /**
  * Interaction payloads (already verified) → what Quarry does with them. Validated with
- * zod: a payload that does not fit is a `BadRequestError` and causes no work.
+ * zod (its tree-shakable `zod/mini` build): a payload that does not fit is a `BadRequestError` and causes no work.
  * https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { Question, ThreadRef } from "../../src/chat/types.ts";
 import { BadRequestError } from "../../src/errors.ts";
+import { describeIssue } from "../../src/http/schema-issue.ts";
 import type { SettingsAccess } from "../../src/settings/settings-access.ts";
 import { INTERACTION, OPTION, PERMISSION, THREAD_CHANNEL_TYPES } from "./constants.ts";
 import { discordTextToPlain } from "./format.ts";
@@ -51,41 +52,44 @@ export type DiscordInteraction =
       mayChangeSettings: boolean;
     };
 
+const str = z.string();
+const optStr = z.optional(str);
+const nonEmpty = z.string().check(z.minLength(1));
+const int = z.int();
+
 const value = z.union([z.string(), z.number(), z.boolean()]);
 const leafOption = z.object({
-  name: z.string(),
-  type: z.number().int(),
-  value: value.optional(),
-  focused: z.boolean().optional(),
+  name: str,
+  type: int,
+  value: z.optional(value),
+  focused: z.optional(z.boolean()),
 });
-const option = leafOption.extend({ options: z.array(leafOption).optional() });
+const option = z.extend(leafOption, { options: z.optional(z.array(leafOption)) });
 type Option = z.infer<typeof leafOption> & { options?: Option[] };
 
-const user = z.object({ id: z.string(), username: z.string(), global_name: z.string().nullish() });
+const user = z.object({ id: str, username: str, global_name: z.nullish(str) });
 
 const interaction = z.object({
-  id: z.string().min(1),
-  application_id: z.string().min(1),
-  type: z.number().int(),
-  token: z.string().min(1),
-  guild_id: z.string().optional(),
-  channel_id: z.string().optional(),
-  channel: z
-    .object({ id: z.string(), type: z.number().int(), parent_id: z.string().nullish() })
-    .optional(),
-  member: z
-    .object({ user, nick: z.string().nullish(), permissions: z.string().regex(/^\d+$/) })
-    .optional(),
-  user: user.optional(),
-  data: z
-    .object({
+  id: nonEmpty,
+  application_id: nonEmpty,
+  type: int,
+  token: nonEmpty,
+  guild_id: optStr,
+  channel_id: optStr,
+  channel: z.optional(z.object({ id: str, type: int, parent_id: z.nullish(str) })),
+  member: z.optional(
+    z.object({ user, nick: z.nullish(str), permissions: z.string().check(z.regex(/^\d+$/)) }),
+  ),
+  user: z.optional(user),
+  data: z.optional(
+    z.object({
       /** Commands and autocomplete name their command; a component click has `custom_id`. */
-      name: z.string().optional(),
-      custom_id: z.string().optional(),
-      options: z.array(option).optional(),
-      resolved: z.object({ users: z.record(z.string(), user).optional() }).optional(),
-    })
-    .optional(),
+      name: optStr,
+      custom_id: optStr,
+      options: z.optional(z.array(option)),
+      resolved: z.optional(z.object({ users: z.optional(z.record(z.string(), user)) })),
+    }),
+  ),
 });
 type Interaction = z.infer<typeof interaction>;
 
@@ -99,7 +103,7 @@ export function parseInteraction(rawBody: string, now: number = Date.now()): Dis
   }
   const parsed = interaction.safeParse(json);
   if (!parsed.success)
-    throw new BadRequestError(`malformed interaction: ${parsed.error.issues[0]?.message}`);
+    throw new BadRequestError(`malformed interaction: ${describeIssue(parsed.error.issues[0])}`);
   const i = parsed.data;
   if (i.type === INTERACTION.Ping) return { kind: "ping" };
   if (!i.data) throw new BadRequestError("interaction without data");

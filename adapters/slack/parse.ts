@@ -3,46 +3,51 @@
  * JSON (incl. `url_verification`), slash commands (form body) and interactivity
  * (`payload=` form field). Anything else is a `BadRequestError`.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { Question, Trigger } from "../../src/chat/types.ts";
 import { BadRequestError } from "../../src/errors.ts";
+import { describeIssue } from "../../src/http/schema-issue.ts";
 import { slackAttachments } from "./files.ts";
 import { slackTextToPlain } from "./format.ts";
 
+const str = z.string();
+const optStr = z.optional(str);
+const nonEmpty = z.string().check(z.minLength(1));
+
 const SlackFileSchema = z.looseObject({
-  id: z.string().optional(),
-  name: z.string().optional(),
-  mimetype: z.string().optional(),
+  id: optStr,
+  name: optStr,
+  mimetype: optStr,
 });
 
 /** The inner `event` of an `event_callback`: `app_mention` or `message` (any subtype). */
 export const SlackMessageEventSchema = z.looseObject({
-  type: z.string(),
-  channel: z.string(),
-  ts: z.string(),
-  event_ts: z.string().optional(),
-  user: z.string().optional(),
-  text: z.string().optional(),
-  thread_ts: z.string().optional(),
-  bot_id: z.string().optional(),
-  subtype: z.string().optional(),
+  type: str,
+  channel: str,
+  ts: str,
+  event_ts: optStr,
+  user: optStr,
+  text: optStr,
+  thread_ts: optStr,
+  bot_id: optStr,
+  subtype: optStr,
   /** `channel`, `group`, `im` or `mpim`; `message.*` events carry it, `app_mention` does not. */
-  channel_type: z.string().optional(),
-  hidden: z.boolean().optional(),
+  channel_type: optStr,
+  hidden: z.optional(z.boolean()),
   /** The author's team (differs from the envelope's in Slack Connect channels). */
-  team: z.string().optional(),
-  user_team: z.string().optional(),
-  files: z.array(SlackFileSchema).optional(),
+  team: optStr,
+  user_team: optStr,
+  files: z.optional(z.array(SlackFileSchema)),
 });
 export type SlackMessageEvent = z.infer<typeof SlackMessageEventSchema>;
 
 const EventCallbackSchema = z.object({
   type: z.literal("event_callback"),
-  team_id: z.string().min(1),
-  event_id: z.string().min(1),
+  team_id: nonEmpty,
+  event_id: nonEmpty,
   event: SlackMessageEventSchema,
-  authorizations: z.array(z.looseObject({ user_id: z.string().optional() })).optional(),
-  authed_users: z.array(z.string()).optional(),
+  authorizations: z.optional(z.array(z.looseObject({ user_id: optStr }))),
+  authed_users: z.optional(z.array(str)),
 });
 
 /**
@@ -52,45 +57,41 @@ const EventCallbackSchema = z.object({
  */
 const AgentSessionStoppedSchema = z.object({
   type: z.literal("event_callback"),
-  team_id: z.string().min(1),
-  event_id: z.string().min(1),
+  team_id: nonEmpty,
+  event_id: nonEmpty,
   event: z.looseObject({
     type: z.literal("agent_session_stopped"),
-    channel: z.string().min(1),
-    user: z.string().min(1),
-    thread_ts: z.string().min(1),
+    channel: nonEmpty,
+    user: nonEmpty,
+    thread_ts: nonEmpty,
   }),
 });
 
 const UrlVerificationSchema = z.object({
   type: z.literal("url_verification"),
-  challenge: z.string().min(1),
+  challenge: nonEmpty,
 });
 
 const CommandSchema = z.object({
-  command: z.string().startsWith("/"),
-  text: z.string().default(""),
-  user_id: z.string().min(1),
-  user_name: z.string().default(""),
-  channel_id: z.string().min(1),
-  team_id: z.string().min(1),
+  command: z.string().check(z.startsWith("/")),
+  text: z._default(str, ""),
+  user_id: nonEmpty,
+  user_name: z._default(str, ""),
+  channel_id: nonEmpty,
+  team_id: nonEmpty,
   response_url: z.url(),
-  trigger_id: z.string().min(1),
+  trigger_id: nonEmpty,
 });
 
 /** Interactivity payload (`block_actions`, `view_submission`, shortcuts, …): kept loose, keyed on `type`. */
 export const SlackInteractionPayloadSchema = z.looseObject({
-  type: z.string().min(1),
-  user: z
-    .looseObject({ id: z.string(), name: z.string().optional(), team_id: z.string().optional() })
-    .optional(),
-  team: z.looseObject({ id: z.string() }).nullish(),
-  channel: z.looseObject({ id: z.string() }).nullish(),
-  trigger_id: z.string().optional(),
-  response_url: z.string().optional(),
-  actions: z
-    .array(z.looseObject({ action_id: z.string().optional(), value: z.string().optional() }))
-    .optional(),
+  type: nonEmpty,
+  user: z.optional(z.looseObject({ id: str, name: optStr, team_id: optStr })),
+  team: z.nullish(z.looseObject({ id: str })),
+  channel: z.nullish(z.looseObject({ id: str })),
+  trigger_id: optStr,
+  response_url: optStr,
+  actions: z.optional(z.array(z.looseObject({ action_id: optStr, value: optStr }))),
 });
 export type SlackInteractionPayload = z.infer<typeof SlackInteractionPayloadSchema>;
 
@@ -137,12 +138,10 @@ export type SlackInbound =
   | SlackCommand
   | { kind: "interaction"; payload: SlackInteractionPayload };
 
-function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+function check<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
-  throw new BadRequestError(`Malformed Slack ${what}${where}: ${issue?.message ?? "invalid"}`);
+  throw new BadRequestError(`Malformed Slack ${what}: ${describeIssue(result.error.issues[0])}`);
 }
 
 function parseJson(text: string, what: string): unknown {

@@ -3,7 +3,7 @@
  * names: the conversation (so the route finds its object) and the question.
  * https://docs.slack.dev/reference/block-kit/block-elements/button-element
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { ThreadRef } from "../../src/chat/types.ts";
 
 /** The `action_id` of every Stop button; the route tells a Stop click from others by it. */
@@ -25,12 +25,8 @@ export interface SlackActionsBlock {
 }
 
 /** What a Stop button's `value` names, in short keys: the value travels in every edit. */
-const StopValueSchema = z.object({
-  w: z.string(),
-  c: z.string().min(1),
-  t: z.string().min(1),
-  q: z.string().min(1),
-});
+const nonEmpty = z.string().check(z.minLength(1));
+const StopValueSchema = z.object({ w: z.string(), c: nonEmpty, t: nonEmpty, q: nonEmpty });
 
 /**
  * The `actions` block with the Stop button for `questionId`, asked in `thread`. Undefined

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { Platform } from "../chat/types.ts";
 import { defaultModel, type Env, operatorConfig } from "../config.ts";
 import { timedKv } from "../storage/timed-kv.ts";
@@ -23,19 +23,19 @@ export interface SettingsDefaults {
 
 // Each key is checked on its own, so one bad value (an older format, a hand edit) loses
 // only that key; unknown keys are dropped.
+/** A key that reads as unset (`undefined`) when its stored value does not fit `schema`. */
+const orUnset = <T extends z.ZodMiniType>(schema: T) => z.catch(z.optional(schema), undefined);
+
 const storedSchema = z.object({
-  model: z.string().min(1).optional().catch(undefined),
-  system: z.string().max(SYSTEM_MAX_CHARS).optional().catch(undefined),
-  effort: z.enum(EFFORTS).optional().catch(undefined),
-  max_tokens: z.number().int().positive().optional().catch(undefined),
-  temperature: z.number().min(0).max(2).optional().catch(undefined),
-  followups: z.boolean().optional().catch(undefined),
-  daily_budget_usd: z
-    .union([z.number().nonnegative(), z.literal(BUDGET_OFF)])
-    .optional()
-    .catch(undefined),
-  streaming: z.enum(STREAMING_MODES).optional().catch(undefined),
-  web_search: z.boolean().optional().catch(undefined),
+  model: orUnset(z.string().check(z.minLength(1))),
+  system: orUnset(z.string().check(z.maxLength(SYSTEM_MAX_CHARS))),
+  effort: orUnset(z.enum(EFFORTS)),
+  max_tokens: orUnset(z.int().check(z.positive())),
+  temperature: orUnset(z.number().check(z.gte(0), z.lte(2))),
+  followups: orUnset(z.boolean()),
+  daily_budget_usd: orUnset(z.union([z.number().check(z.nonnegative()), z.literal(BUDGET_OFF)])),
+  streaming: orUnset(z.enum(STREAMING_MODES)),
+  web_search: orUnset(z.boolean()),
 });
 
 /**
