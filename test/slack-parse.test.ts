@@ -210,10 +210,10 @@ describe("parseSlackRequest", () => {
     const command =
       "command=%2Fask&text=hi&user_id=U1&channel_id=C1&team_id=T1&response_url=nope&trigger_id=1";
     expect(() => parseSlackRequest(FORM_TYPE, command)).toThrow(
-      "Malformed Slack slash command: not a valid url at response_url",
+      "Malformed Slack slash command: expected url at response_url",
     );
     expect(() => parseSlackRequest(JSON_TYPE, envelope(mention(), { event_id: "" }))).toThrow(
-      "Malformed Slack event: string length must be >= 1 at event_id",
+      "Malformed Slack event: expected min length >=1 at event_id",
     );
   });
 });

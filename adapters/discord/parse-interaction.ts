@@ -1,9 +1,9 @@
 /**
  * Interaction payloads (already verified) → what Quarry does with them. Validated with
- * zod (its tree-shakable `zod/mini` build): a payload that does not fit is a `BadRequestError` and causes no work.
+ * valibot: a payload that does not fit is a `BadRequestError` and causes no work.
  * https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import type { Question, ThreadRef } from "../../src/chat/types.ts";
 import { BadRequestError } from "../../src/errors.ts";
 import { describeIssue } from "../../src/http/schema-issue.ts";
@@ -52,46 +52,48 @@ export type DiscordInteraction =
       mayChangeSettings: boolean;
     };
 
-const str = z.string();
-const optStr = z.optional(str);
-const nonEmpty = z.string().check(z.minLength(1));
-const int = z.int();
+const str = v.string();
+const optStr = v.optional(str);
+const nonEmpty = v.pipe(v.string(), v.minLength(1));
+// JSON numbers: never NaN, but `1e999` parses to Infinity, which no field of Discord's holds.
+const num = v.pipe(v.number(), v.finite());
+const int = v.pipe(v.number(), v.safeInteger());
 
-const value = z.union([z.string(), z.number(), z.boolean()]);
-const leafOption = z.object({
+const value = v.union([v.string(), num, v.boolean()]);
+const leafOption = v.object({
   name: str,
   type: int,
-  value: z.optional(value),
-  focused: z.optional(z.boolean()),
+  value: v.optional(value),
+  focused: v.optional(v.boolean()),
 });
-const option = z.extend(leafOption, { options: z.optional(z.array(leafOption)) });
-type Option = z.infer<typeof leafOption> & { options?: Option[] };
+const option = v.object({ ...leafOption.entries, options: v.optional(v.array(leafOption)) });
+type Option = v.InferOutput<typeof leafOption> & { options?: Option[] };
 
-const user = z.object({ id: str, username: str, global_name: z.nullish(str) });
+const user = v.object({ id: str, username: str, global_name: v.nullish(str) });
 
-const interaction = z.object({
+const interaction = v.object({
   id: nonEmpty,
   application_id: nonEmpty,
   type: int,
   token: nonEmpty,
   guild_id: optStr,
   channel_id: optStr,
-  channel: z.optional(z.object({ id: str, type: int, parent_id: z.nullish(str) })),
-  member: z.optional(
-    z.object({ user, nick: z.nullish(str), permissions: z.string().check(z.regex(/^\d+$/)) }),
+  channel: v.optional(v.object({ id: str, type: int, parent_id: v.nullish(str) })),
+  member: v.optional(
+    v.object({ user, nick: v.nullish(str), permissions: v.pipe(v.string(), v.regex(/^\d+$/)) }),
   ),
-  user: z.optional(user),
-  data: z.optional(
-    z.object({
+  user: v.optional(user),
+  data: v.optional(
+    v.object({
       /** Commands and autocomplete name their command; a component click has `custom_id`. */
       name: optStr,
       custom_id: optStr,
-      options: z.optional(z.array(option)),
-      resolved: z.optional(z.object({ users: z.optional(z.record(z.string(), user)) })),
+      options: v.optional(v.array(option)),
+      resolved: v.optional(v.object({ users: v.optional(v.record(v.string(), user)) })),
     }),
   ),
 });
-type Interaction = z.infer<typeof interaction>;
+type Interaction = v.InferOutput<typeof interaction>;
 
 /** Parses a verified interaction body; throws `BadRequestError` for anything Quarry does not handle. */
 export function parseInteraction(rawBody: string, now: number = Date.now()): DiscordInteraction {
@@ -101,10 +103,10 @@ export function parseInteraction(rawBody: string, now: number = Date.now()): Dis
   } catch {
     throw new BadRequestError("interaction body is not JSON");
   }
-  const parsed = interaction.safeParse(json);
+  const parsed = v.safeParse(interaction, json);
   if (!parsed.success)
-    throw new BadRequestError(`malformed interaction: ${describeIssue(parsed.error.issues[0])}`);
-  const i = parsed.data;
+    throw new BadRequestError(`malformed interaction: ${describeIssue(parsed.issues[0])}`);
+  const i = parsed.output;
   if (i.type === INTERACTION.Ping) return { kind: "ping" };
   if (!i.data) throw new BadRequestError("interaction without data");
   if (i.type === INTERACTION.ApplicationCommandAutocomplete) {

@@ -3,25 +3,25 @@
  * JSON (incl. `url_verification`), slash commands (form body) and interactivity
  * (`payload=` form field). Anything else is a `BadRequestError`.
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import type { Question, Trigger } from "../../src/chat/types.ts";
 import { BadRequestError } from "../../src/errors.ts";
 import { describeIssue } from "../../src/http/schema-issue.ts";
 import { slackAttachments } from "./files.ts";
 import { slackTextToPlain } from "./format.ts";
 
-const str = z.string();
-const optStr = z.optional(str);
-const nonEmpty = z.string().check(z.minLength(1));
+const str = v.string();
+const optStr = v.optional(str);
+const nonEmpty = v.pipe(v.string(), v.minLength(1));
 
-const SlackFileSchema = z.looseObject({
+const SlackFileSchema = v.looseObject({
   id: optStr,
   name: optStr,
   mimetype: optStr,
 });
 
 /** The inner `event` of an `event_callback`: `app_mention` or `message` (any subtype). */
-export const SlackMessageEventSchema = z.looseObject({
+export const SlackMessageEventSchema = v.looseObject({
   type: str,
   channel: str,
   ts: str,
@@ -33,21 +33,21 @@ export const SlackMessageEventSchema = z.looseObject({
   subtype: optStr,
   /** `channel`, `group`, `im` or `mpim`; `message.*` events carry it, `app_mention` does not. */
   channel_type: optStr,
-  hidden: z.optional(z.boolean()),
+  hidden: v.optional(v.boolean()),
   /** The author's team (differs from the envelope's in Slack Connect channels). */
   team: optStr,
   user_team: optStr,
-  files: z.optional(z.array(SlackFileSchema)),
+  files: v.optional(v.array(SlackFileSchema)),
 });
-export type SlackMessageEvent = z.infer<typeof SlackMessageEventSchema>;
+export type SlackMessageEvent = v.InferOutput<typeof SlackMessageEventSchema>;
 
-const EventCallbackSchema = z.object({
-  type: z.literal("event_callback"),
+const EventCallbackSchema = v.object({
+  type: v.literal("event_callback"),
   team_id: nonEmpty,
   event_id: nonEmpty,
   event: SlackMessageEventSchema,
-  authorizations: z.optional(z.array(z.looseObject({ user_id: optStr }))),
-  authed_users: z.optional(z.array(str)),
+  authorizations: v.optional(v.array(v.looseObject({ user_id: optStr }))),
+  authed_users: v.optional(v.array(str)),
 });
 
 /**
@@ -55,45 +55,45 @@ const EventCallbackSchema = z.object({
  * names the thread, not a message or question.
  * https://docs.slack.dev/reference/events/agent_session_stopped
  */
-const AgentSessionStoppedSchema = z.object({
-  type: z.literal("event_callback"),
+const AgentSessionStoppedSchema = v.object({
+  type: v.literal("event_callback"),
   team_id: nonEmpty,
   event_id: nonEmpty,
-  event: z.looseObject({
-    type: z.literal("agent_session_stopped"),
+  event: v.looseObject({
+    type: v.literal("agent_session_stopped"),
     channel: nonEmpty,
     user: nonEmpty,
     thread_ts: nonEmpty,
   }),
 });
 
-const UrlVerificationSchema = z.object({
-  type: z.literal("url_verification"),
+const UrlVerificationSchema = v.object({
+  type: v.literal("url_verification"),
   challenge: nonEmpty,
 });
 
-const CommandSchema = z.object({
-  command: z.string().check(z.startsWith("/")),
-  text: z._default(str, ""),
+const CommandSchema = v.object({
+  command: v.pipe(v.string(), v.startsWith("/")),
+  text: v.optional(str, ""),
   user_id: nonEmpty,
-  user_name: z._default(str, ""),
+  user_name: v.optional(str, ""),
   channel_id: nonEmpty,
   team_id: nonEmpty,
-  response_url: z.url(),
+  response_url: v.pipe(v.string(), v.trim(), v.url()),
   trigger_id: nonEmpty,
 });
 
 /** Interactivity payload (`block_actions`, `view_submission`, shortcuts, …): kept loose, keyed on `type`. */
-export const SlackInteractionPayloadSchema = z.looseObject({
+export const SlackInteractionPayloadSchema = v.looseObject({
   type: nonEmpty,
-  user: z.optional(z.looseObject({ id: str, name: optStr, team_id: optStr })),
-  team: z.nullish(z.looseObject({ id: str })),
-  channel: z.nullish(z.looseObject({ id: str })),
+  user: v.optional(v.looseObject({ id: str, name: optStr, team_id: optStr })),
+  team: v.nullish(v.looseObject({ id: str })),
+  channel: v.nullish(v.looseObject({ id: str })),
   trigger_id: optStr,
   response_url: optStr,
-  actions: z.optional(z.array(z.looseObject({ action_id: optStr, value: optStr }))),
+  actions: v.optional(v.array(v.looseObject({ action_id: optStr, value: optStr }))),
 });
-export type SlackInteractionPayload = z.infer<typeof SlackInteractionPayloadSchema>;
+export type SlackInteractionPayload = v.InferOutput<typeof SlackInteractionPayloadSchema>;
 
 export interface SlackEventInbound {
   kind: "event";
@@ -138,10 +138,10 @@ export type SlackInbound =
   | SlackCommand
   | { kind: "interaction"; payload: SlackInteractionPayload };
 
-function check<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new BadRequestError(`Malformed Slack ${what}: ${describeIssue(result.error.issues[0])}`);
+function check<T>(schema: v.GenericSchema<unknown, T>, value: unknown, what: string): T {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  throw new BadRequestError(`Malformed Slack ${what}: ${describeIssue(result.issues[0])}`);
 }
 
 function parseJson(text: string, what: string): unknown {

@@ -1,4 +1,4 @@
-import * as z from "zod/mini";
+import * as v from "valibot";
 import type { Platform } from "../chat/types.ts";
 import { defaultModel, type Env, operatorConfig } from "../config.ts";
 import { timedKv } from "../storage/timed-kv.ts";
@@ -24,18 +24,20 @@ export interface SettingsDefaults {
 // Each key is checked on its own, so one bad value (an older format, a hand edit) loses
 // only that key; unknown keys are dropped.
 /** A key that reads as unset (`undefined`) when its stored value does not fit `schema`. */
-const orUnset = <T extends z.ZodMiniType>(schema: T) => z.catch(z.optional(schema), undefined);
+const orUnset = <T extends v.GenericSchema>(schema: T) => v.fallback(v.optional(schema), undefined);
+// JSON numbers: never NaN, but `1e999` parses to Infinity, which no setting may be.
+const num = v.pipe(v.number(), v.finite());
 
-const storedSchema = z.object({
-  model: orUnset(z.string().check(z.minLength(1))),
-  system: orUnset(z.string().check(z.maxLength(SYSTEM_MAX_CHARS))),
-  effort: orUnset(z.enum(EFFORTS)),
-  max_tokens: orUnset(z.int().check(z.positive())),
-  temperature: orUnset(z.number().check(z.gte(0), z.lte(2))),
-  followups: orUnset(z.boolean()),
-  daily_budget_usd: orUnset(z.union([z.number().check(z.nonnegative()), z.literal(BUDGET_OFF)])),
-  streaming: orUnset(z.enum(STREAMING_MODES)),
-  web_search: orUnset(z.boolean()),
+const storedSchema = v.object({
+  model: orUnset(v.pipe(v.string(), v.minLength(1))),
+  system: orUnset(v.pipe(v.string(), v.maxLength(SYSTEM_MAX_CHARS))),
+  effort: orUnset(v.picklist(EFFORTS)),
+  max_tokens: orUnset(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
+  temperature: orUnset(v.pipe(num, v.minValue(0), v.maxValue(2))),
+  followups: orUnset(v.boolean()),
+  daily_budget_usd: orUnset(v.union([v.pipe(num, v.minValue(0)), v.literal(BUDGET_OFF)])),
+  streaming: orUnset(v.picklist(STREAMING_MODES)),
+  web_search: orUnset(v.boolean()),
 });
 
 /**
@@ -69,8 +71,8 @@ export class SettingsStore {
     } catch {
       return {};
     }
-    const parsed = storedSchema.safeParse(json);
-    return parsed.success ? compact(parsed.data) : {};
+    const parsed = v.safeParse(storedSchema, json);
+    return parsed.success ? compact(parsed.output) : {};
   }
 
   /** Applies `patch`; a key present with the value `undefined` goes back to its default. */
