@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { slackDelivery, slackDeliveryOf } from "../adapters/slack/delivery.ts";
 import {
   parseSlackRequest,
   type SlackEventInbound,
@@ -235,7 +236,11 @@ describe("slackEventToQuestion", () => {
       user: { id: "U0ALICE" },
       messageId: "1700000100.000200",
       receivedAt: 1_700_000_100_500,
-      delivery: { recipientUserId: "U0ALICE", recipientTeamId: "T0TEAM", channelType: "channel" },
+      delivery: slackDelivery({
+        recipientUserId: "U0ALICE",
+        recipientTeamId: "T0TEAM",
+        channelType: "channel",
+      }),
     });
   });
 
@@ -279,7 +284,7 @@ describe("slackEventToQuestion", () => {
     const { trigger, question: q } = question(dm);
     expect(trigger).toBe("dm");
     expect(q.thread).toMatchObject({ channelId: "D0ALICE", threadId: dm.ts });
-    expect(q.delivery?.channelType).toBe("im");
+    expect(slackDeliveryOf(q).channelType).toBe("im");
   });
 
   it("keeps other people's mentions but drops its own", () => {
@@ -404,7 +409,11 @@ describe("slackCommandToQuestion", () => {
       user: { id: "U0ALICE", name: "alice" },
       messageId: "1700000800.000100",
       receivedAt: 5,
-      delivery: { recipientUserId: "U0ALICE", recipientTeamId: "T0TEAM", channelType: "channel" },
+      delivery: slackDelivery({
+        recipientUserId: "U0ALICE",
+        recipientTeamId: "T0TEAM",
+        channelType: "channel",
+      }),
     });
   });
 });

@@ -9,6 +9,7 @@ import { BadRequestError } from "../../src/errors.ts";
 import { describeIssue } from "../../src/http/schema-issue.ts";
 import type { SettingsAccess } from "../../src/settings/settings-access.ts";
 import { INTERACTION, OPTION, PERMISSION, THREAD_CHANNEL_TYPES } from "./constants.ts";
+import { discordDelivery } from "./delivery.ts";
 import { discordTextToPlain } from "./format.ts";
 import { parseStopCustomId } from "./stop-control.ts";
 
@@ -147,13 +148,13 @@ function parseAsk(i: Interaction, now: number): DiscordInteraction {
     trigger: "command",
     user: { id: asker.id, name: i.member?.nick || asker.global_name || asker.username },
     receivedAt: now,
-    delivery: {
+    delivery: discordDelivery({
       interactionToken: i.token,
       applicationId: i.application_id,
       interactionExpiresAt: String(now + INTERACTION_TOKEN_MS),
       channelId: where.channelId,
-      ...(where.inThread ? { inThread: "1" } : {}),
-    },
+      ...(where.inThread ? { inThread: "1" as const } : {}),
+    }),
   };
   return {
     kind: "ask",

@@ -7,6 +7,7 @@ import * as v from "valibot";
 import type { Question, Trigger } from "../../src/chat/types.ts";
 import { BadRequestError } from "../../src/errors.ts";
 import { describeIssue } from "../../src/http/schema-issue.ts";
+import { slackDelivery } from "./delivery.ts";
 import { slackAttachments } from "./files.ts";
 import { slackTextToPlain } from "./format.ts";
 
@@ -302,11 +303,11 @@ export function slackEventToQuestion(
       messageId: event.ts,
       receivedAt,
       ...(attachments.length ? { attachments } : {}),
-      delivery: {
+      delivery: slackDelivery({
         recipientUserId: event.user,
         recipientTeamId: event.user_team ?? event.team ?? inbound.teamId,
         channelType,
-      },
+      }),
     },
   };
 }
@@ -338,10 +339,10 @@ export function slackCommandToQuestion(
     user: { id: command.userId, name: command.userName || undefined },
     messageId: postedTs,
     receivedAt,
-    delivery: {
+    delivery: slackDelivery({
       recipientUserId: command.userId,
       recipientTeamId: command.teamId,
       channelType: command.channelId.startsWith("D") ? "im" : "channel",
-    },
+    }),
   };
 }
