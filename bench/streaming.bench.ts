@@ -11,8 +11,10 @@
  * and Discord (a reply chain in a channel).
  */
 import { DiscordApi } from "../adapters/discord/api.ts";
+import { discordDelivery } from "../adapters/discord/delivery.ts";
 import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import { SlackApi } from "../adapters/slack/api.ts";
+import { slackDelivery } from "../adapters/slack/delivery.ts";
 import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
 import { coarseElapsed } from "../src/answer/progress.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
@@ -109,11 +111,11 @@ function slackScenario(name: string, channel: string): Scenario {
     user: { id: "U0ANA", name: "Ana" },
     messageId: ts,
     receivedAt: Date.now(),
-    delivery: {
+    delivery: slackDelivery({
       recipientUserId: "U0ANA",
       recipientTeamId: fake.teamId,
       channelType: channel.startsWith("D") ? "im" : "channel",
-    },
+    }),
   };
   const adapter = createSlackAdapter({
     api,
@@ -170,7 +172,7 @@ function discordScenario(): Scenario {
     user: { id: asked.author.id, name: "Alice" },
     messageId: asked.id,
     receivedAt: Date.now(),
-    delivery: { channelId: channel.id, replyTo: asked.id },
+    delivery: discordDelivery({ channelId: channel.id, replyTo: asked.id }),
   };
   const isWrite = (r: { method: string; path: string }) =>
     (r.method === "POST" || r.method === "PATCH") && r.path.includes("/messages");

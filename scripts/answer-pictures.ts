@@ -10,6 +10,7 @@
  */
 import { marked } from "marked";
 import { DiscordApi } from "../adapters/discord/api.ts";
+import { discordDelivery } from "../adapters/discord/delivery.ts";
 import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import { SlackApi } from "../adapters/slack/api.ts";
 import { createSlackAdapter } from "../adapters/slack/slack-adapter.ts";
@@ -126,7 +127,7 @@ async function discord(): Promise<string[]> {
     user: { id: asked.author.id, name: "Ana" },
     messageId: asked.id,
     receivedAt: Date.now(),
-    delivery: { channelId: channel.id, replyTo: asked.id },
+    delivery: discordDelivery({ channelId: channel.id, replyTo: asked.id }),
   };
   await deliver(createDiscordAdapter({ api, botUserId: fake.applicationId }), question);
   return fake

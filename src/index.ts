@@ -35,7 +35,7 @@ app.use(requestLog());
  * Slack and Discord send a few kilobytes; anything near a megabyte is not theirs. Checked
  * before the body is read, decoded or verified, so an oversized request costs nothing.
  */
-export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+const MAX_WEBHOOK_BYTES = 1024 * 1024;
 const webhookBodyLimit = bodyLimit({
   maxSize: MAX_WEBHOOK_BYTES,
   onError: (c) => c.json({ ok: false, error: "payload_too_large" }, 413),

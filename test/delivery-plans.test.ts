@@ -132,6 +132,18 @@ describe("planNative (text appended is final)", () => {
     expect(next).toMatchObject({ op: "stream.start", start: 186, prefix: "```py\n" });
   });
 
+  it("closes and reopens a code block of a list item at the item's indent", () => {
+    // At column 0 the closer would end the list item and open a new block instead.
+    const body = `1. Install:\n\n   \`\`\`sh\n${"   npm i\n".repeat(30)}`;
+    const open = { index: 1, openedAt: 0, start: 0, appended: 190, prefix: "" };
+    expect(planNative(view(body), { open, end: 0 }, limits, 10)).toEqual({
+      op: "stream.stop",
+      closing: "\n   ```",
+    });
+    const next = planNative(view(body), { end: 190 }, limits, 10);
+    expect(next).toMatchObject({ op: "stream.start", start: 190, prefix: "   ```sh\n" });
+  });
+
   it("ends a full message at a line break, never mid-line", () => {
     const open = { index: 1, openedAt: 0, start: 0, appended: 180, prefix: "" };
     const body = `${"x".repeat(180)}a line that does not fit`;

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { DiscordApi } from "../adapters/discord/api.ts";
+import { discordDelivery, discordMetaOf } from "../adapters/discord/delivery.ts";
 import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
 import type { Question } from "../src/chat/types.ts";
@@ -63,12 +64,12 @@ function askQuestion(): Question {
     trigger: "command",
     user: { id: alice.id, name: "Alice" },
     receivedAt: START,
-    delivery: {
+    delivery: discordDelivery({
       interactionToken: TOKEN,
       applicationId: fake.applicationId,
       interactionExpiresAt: String(START + 15 * 60_000),
       channelId: CHANNEL_ID,
-    },
+    }),
   };
 }
 
@@ -87,7 +88,7 @@ function mentionQuestion(): Question {
     user: { id: alice.id, name: "Alice" },
     messageId: asked.id,
     receivedAt: START,
-    delivery: { channelId: CHANNEL_ID, replyTo: asked.id },
+    delivery: discordDelivery({ channelId: CHANNEL_ID, replyTo: asked.id }),
   };
 }
 
@@ -150,7 +151,7 @@ describe("Discord adapter: posting an /ask answer", () => {
     await adapter.edit(q, first, "part one, edited");
     const second = await adapter.post(q, "part two", first);
 
-    expect(second.meta?.via).toBe("channel");
+    expect(discordMetaOf(second).via).toBe("channel");
     expect(fake.visible(CHANNEL_ID).map((m) => m.content)).toEqual([
       "part one, edited",
       "part two",

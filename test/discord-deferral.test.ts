@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { DiscordApi } from "../adapters/discord/api.ts";
 import { DEFERRAL_RETRY } from "../adapters/discord/deferral.ts";
+import { discordDelivery, discordMetaOf } from "../adapters/discord/delivery.ts";
 import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import { handleDiscordInteraction } from "../adapters/discord/interactions.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
@@ -60,12 +61,12 @@ function lateAsk(opts: { deferredAt?: number; code?: PendingCode; receivedAt?: n
     trigger: "command",
     user: { id: alice.id, name: "Alice" },
     receivedAt,
-    delivery: {
+    delivery: discordDelivery({
       interactionToken: TOKEN,
       applicationId: APP_ID,
       interactionExpiresAt: String(receivedAt + 15 * 60_000),
       channelId: CHANNEL_ID,
-    },
+    }),
   };
   return question;
 }
@@ -108,7 +109,7 @@ describe("Discord adapter: a deferral Discord registers late", () => {
     expect(fake.visible(CHANNEL_ID).map((m) => m.content)).toEqual(["the answer"]);
     // The answer then carries on in the channel, chained to its first part.
     const second = await adapter.post(q, "part two", first);
-    expect(second.meta?.via).toBe("channel");
+    expect(discordMetaOf(second).via).toBe("channel");
     expect(fake.visible(CHANNEL_ID).at(-1)?.replyTo).toBe(first.id);
     expect(fake.calls(`POST /webhooks/${APP_ID}/${TOKEN}`)).toEqual([]);
   });
@@ -117,16 +118,16 @@ describe("Discord adapter: a deferral Discord registers late", () => {
     const q = lateAsk({ receivedAt: START - 5 * 60_000 });
     fake.expireInteraction(TOKEN);
     const first = await adapter.post(q, "after a restart");
-    expect(first.meta?.via).toBe("channel");
+    expect(discordMetaOf(first).via).toBe("channel");
     expect(clock).toBe(START);
     expect(originalGets()).toHaveLength(1);
 
     const young = lateAsk({ deferredAt: START });
     const opened = await adapter.post(young, "part one");
-    expect(opened.meta?.original).toBe("1");
+    expect(discordMetaOf(opened).original).toBe("1");
     fake.expireInteraction(TOKEN);
     const next = await adapter.post(young, "part two", opened);
-    expect(next.meta?.via).toBe("channel");
+    expect(discordMetaOf(next).via).toBe("channel");
     expect(clock).toBe(START);
   });
 
@@ -134,7 +135,7 @@ describe("Discord adapter: a deferral Discord registers late", () => {
     const q = lateAsk();
     clock = START + 14 * 60_000 + 1;
     const first = await adapter.post(q, "late in the token's life");
-    expect(first.meta?.via).toBe("channel");
+    expect(discordMetaOf(first).via).toBe("channel");
     expect(originalGets()).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { discordDelivery } from "../adapters/discord/delivery.ts";
 import type { Question } from "../src/chat/types.ts";
 import { submitQuestion } from "../src/conversation/submit.ts";
 import { textModelEntry } from "./fakes/openrouter.ts";
@@ -190,12 +191,12 @@ describe("Discord /ask past the interaction token", () => {
       trigger: "command",
       user: { id: alice.id, name: "Alice" },
       receivedAt: Date.now(),
-      delivery: {
+      delivery: discordDelivery({
         interactionToken: token,
         applicationId: APP_ID,
         interactionExpiresAt: String(Date.now() + ttlMs),
         channelId,
-      },
+      }),
     };
   }
 

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { DiscordApi } from "../adapters/discord/api.ts";
+import { discordDelivery } from "../adapters/discord/delivery.ts";
 import { createDiscordAdapter, findConversationInKv } from "../adapters/discord/discord-adapter.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
 import type { Question } from "../src/chat/types.ts";
@@ -54,7 +55,7 @@ function questionFor(
     user: { id: alice.id, name: "Alice" },
     messageId,
     receivedAt: Date.now(),
-    delivery: { channelId, replyTo: messageId },
+    delivery: discordDelivery({ channelId, replyTo: messageId }),
     ...extra,
   };
 }
@@ -160,7 +161,7 @@ describe("Discord history", () => {
 
     const question = questionFor(q.id, THREAD_ID, {
       trigger: "followup",
-      delivery: { channelId: THREAD_ID, replyTo: q.id, inThread: "1" },
+      delivery: discordDelivery({ channelId: THREAD_ID, replyTo: q.id, inThread: "1" }),
     });
     const history = await adapter.fetchHistory(question);
 
@@ -188,12 +189,12 @@ describe("Discord history", () => {
         channelId: CHANNEL_ID,
         threadId: "interaction:3000000000000000007",
       },
-      delivery: {
+      delivery: discordDelivery({
         interactionToken: "tok",
         applicationId: fake.applicationId,
         interactionExpiresAt: String(Date.now() + 15 * 60_000),
         channelId: CHANNEL_ID,
-      },
+      }),
     };
     expect((await adapter.fetchHistory(ask)).map((h) => h.text)).toEqual(["What is Quarry?"]);
     const answer = await adapter.post(ask, "A research bot.");
@@ -228,7 +229,7 @@ describe("Discord history", () => {
         channelId: CHANNEL_ID,
         threadId: THREAD_ID,
       },
-      delivery: { channelId: THREAD_ID, replyTo: q.id, inThread: "1" },
+      delivery: discordDelivery({ channelId: THREAD_ID, replyTo: q.id, inThread: "1" }),
     });
     const answer = await adapter.post(question, "answer");
     await adapter.rememberAnswer?.(question, answer);

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { DiscordApi } from "../adapters/discord/api.ts";
+import { discordDelivery, discordSent } from "../adapters/discord/delivery.ts";
 import { createDiscordAdapter, DISCORD_RATE_RULES } from "../adapters/discord/discord-adapter.ts";
 import { nonceFor } from "../adapters/discord/nonce.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
@@ -53,7 +54,7 @@ function mention(text = "what changed?"): Question {
     user: { id: alice.id, name: "Alice" },
     messageId: asked.id,
     receivedAt: clock,
-    delivery: { channelId: CHANNEL_ID, replyTo: asked.id },
+    delivery: discordDelivery({ channelId: CHANNEL_ID, replyTo: asked.id }),
   };
 }
 
@@ -116,10 +117,11 @@ describe("Discord adapter: keyed posts", () => {
   it("gives a stand-in post a nonce, so a retried stand-in is not shown twice", async () => {
     const q = mention();
     const adapter = adapterFor();
-    const webhookMessage: SentMessage = {
-      id: fake.openInteraction("tok", CHANNEL_ID).id,
-      meta: { via: "webhook", channelId: CHANNEL_ID, original: "1" },
-    };
+    const webhookMessage: SentMessage = discordSent(fake.openInteraction("tok", CHANNEL_ID).id, {
+      via: "webhook",
+      channelId: CHANNEL_ID,
+      original: "1",
+    });
     fake.botCanEditWebhookMessages = false;
     const one = await adapter.edit(q, webhookMessage, "text");
     const two = await adapter.edit(q, webhookMessage, "text");

@@ -1,5 +1,6 @@
 import type { APIUser } from "discord-api-types/v10";
 import { describe, expect, it } from "vitest";
+import { discordDelivery, discordDeliveryOf } from "../adapters/discord/delivery.ts";
 import { parseInteraction } from "../adapters/discord/parse-interaction.ts";
 import {
   botRoleLookup,
@@ -48,12 +49,12 @@ describe("parseInteraction", () => {
       trigger: "command",
       user: { id: alice.id, name: "Ally" },
       receivedAt: NOW,
-      delivery: {
+      delivery: discordDelivery({
         interactionToken: "aW50ZXJhY3Rpb246MzAwMDAwMDAwMDAwMDAwMDAwMTp0b2tlbg",
         applicationId: APP_ID,
         interactionExpiresAt: String(NOW + 15 * 60_000),
         channelId: CHANNEL_ID,
-      },
+      }),
     });
     expect(parsed.permissions).toBe("16");
   });
@@ -232,7 +233,7 @@ describe("messageCreateToQuestion", () => {
       user: { id: alice.id, name: "Alice" },
       messageId: "5000000000000000001",
       receivedAt: NOW,
-      delivery: { channelId: CHANNEL_ID, replyTo: "5000000000000000001" },
+      delivery: discordDelivery({ channelId: CHANNEL_ID, replyTo: "5000000000000000001" }),
     });
   });
 
@@ -346,7 +347,7 @@ describe("messageCreateToQuestion", () => {
       channelId: CHANNEL_ID,
       threadId: THREAD_ID,
     });
-    expect(q?.delivery?.inThread).toBe("1");
+    expect(q && discordDeliveryOf(q).inThread).toBe("1");
   });
 
   it("does not look up plain text channels as threads", async () => {

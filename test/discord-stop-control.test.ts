@@ -5,6 +5,7 @@
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { DiscordApi } from "../adapters/discord/api.ts";
+import { discordDelivery } from "../adapters/discord/delivery.ts";
 import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import { parseInteraction } from "../adapters/discord/parse-interaction.ts";
 import {
@@ -173,7 +174,7 @@ describe("Discord adapter with controls", () => {
       user: { id: alice.id },
       messageId: asked.id,
       receivedAt: START,
-      delivery: { channelId: CHANNEL_ID, replyTo: asked.id },
+      delivery: discordDelivery({ channelId: CHANNEL_ID, replyTo: asked.id }),
     };
   }
 
@@ -191,12 +192,12 @@ describe("Discord adapter with controls", () => {
       trigger: "command",
       user: { id: alice.id },
       receivedAt: START,
-      delivery: {
+      delivery: discordDelivery({
         interactionToken: token,
         applicationId: fake.applicationId,
         interactionExpiresAt: String(START + 15 * 60_000),
         channelId: CHANNEL_ID,
-      },
+      }),
     };
   }
 

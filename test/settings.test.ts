@@ -265,6 +265,19 @@ describe("SettingsStore", () => {
       }),
     );
     expect(await store.getStored("discord", partly)).toEqual({ followups: false });
+
+    // Out of range, fractional, or Infinity (what JSON's 1e999 parses to): each key alone is lost.
+    const numbers = freshChannel();
+    await env.SETTINGS.put(
+      `settings:discord:${numbers}`,
+      '{"temperature":1e999,"daily_budget_usd":1e999,"max_tokens":1.5,"system":"","model":"x/y"}',
+    );
+    expect(await store.getStored("discord", numbers)).toEqual({ system: "", model: "x/y" });
+    await env.SETTINGS.put(
+      `settings:discord:${numbers}`,
+      '{"temperature":2.5,"daily_budget_usd":-1,"max_tokens":0,"model":"","daily_budget_usd2":1}',
+    );
+    expect(await store.getStored("discord", numbers)).toEqual({});
   });
 });
 

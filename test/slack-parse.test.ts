@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { slackDelivery, slackDeliveryOf } from "../adapters/slack/delivery.ts";
 import {
   parseSlackRequest,
   type SlackEventInbound,
@@ -202,6 +203,20 @@ describe("parseSlackRequest", () => {
   ])("throws BadRequestError for %s", (_, type, body) => {
     expect(() => parseSlackRequest(type, body)).toThrow(BadRequestError);
   });
+
+  it("says in the 400 which field is wrong and what it should be", () => {
+    expect(() => parseSlackRequest(JSON_TYPE, envelope(mention({ channel: 42 })))).toThrow(
+      "Malformed Slack event: expected string at event.channel",
+    );
+    const command =
+      "command=%2Fask&text=hi&user_id=U1&channel_id=C1&team_id=T1&response_url=nope&trigger_id=1";
+    expect(() => parseSlackRequest(FORM_TYPE, command)).toThrow(
+      "Malformed Slack slash command: expected url at response_url",
+    );
+    expect(() => parseSlackRequest(JSON_TYPE, envelope(mention(), { event_id: "" }))).toThrow(
+      "Malformed Slack event: expected min length >=1 at event_id",
+    );
+  });
 });
 
 describe("slackEventToQuestion", () => {
@@ -221,7 +236,11 @@ describe("slackEventToQuestion", () => {
       user: { id: "U0ALICE" },
       messageId: "1700000100.000200",
       receivedAt: 1_700_000_100_500,
-      delivery: { recipientUserId: "U0ALICE", recipientTeamId: "T0TEAM", channelType: "channel" },
+      delivery: slackDelivery({
+        recipientUserId: "U0ALICE",
+        recipientTeamId: "T0TEAM",
+        channelType: "channel",
+      }),
     });
   });
 
@@ -265,7 +284,7 @@ describe("slackEventToQuestion", () => {
     const { trigger, question: q } = question(dm);
     expect(trigger).toBe("dm");
     expect(q.thread).toMatchObject({ channelId: "D0ALICE", threadId: dm.ts });
-    expect(q.delivery?.channelType).toBe("im");
+    expect(slackDeliveryOf(q).channelType).toBe("im");
   });
 
   it("keeps other people's mentions but drops its own", () => {
@@ -390,7 +409,11 @@ describe("slackCommandToQuestion", () => {
       user: { id: "U0ALICE", name: "alice" },
       messageId: "1700000800.000100",
       receivedAt: 5,
-      delivery: { recipientUserId: "U0ALICE", recipientTeamId: "T0TEAM", channelType: "channel" },
+      delivery: slackDelivery({
+        recipientUserId: "U0ALICE",
+        recipientTeamId: "T0TEAM",
+        channelType: "channel",
+      }),
     });
   });
 });

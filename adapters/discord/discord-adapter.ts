@@ -13,6 +13,7 @@ import { rememberAsked, rememberConversation } from "./answer-memory.ts";
 import type { DiscordApi } from "./api.ts";
 import { FLAGS } from "./constants.ts";
 import { type Clock, isNotYet, mayBeUndeferred, whenDeferred } from "./deferral.ts";
+import { discordDeliveryOf, discordMetaOf, discordSent } from "./delivery.ts";
 import { renderDiscord } from "./format.ts";
 import { fetchDiscordHistory } from "./history.ts";
 import { nonceFor } from "./nonce.ts";
@@ -73,17 +74,16 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
   const rememberedThreads = new Set<string>();
 
   const liveToken = (q: Question): string | undefined => {
-    const token = q.delivery?.interactionToken;
-    const expiresAt = Number(q.delivery?.interactionExpiresAt);
+    const { interactionToken: token, interactionExpiresAt } = discordDeliveryOf(q);
+    const expiresAt = Number(interactionExpiresAt);
     return q.trigger === "command" && token && expiresAt - TOKEN_MARGIN_MS > clock.now()
       ? token
       : undefined;
   };
-  const channelOf = (q: Question, m?: SentMessage) => m?.meta?.channelId ?? answerChannelOf(q);
-  const sent = (m: APIMessage, via: "webhook" | "channel", original = false): SentMessage => ({
-    id: m.id,
-    meta: { via, channelId: m.channel_id, ...(original ? { original: "1" } : {}) },
-  });
+  const channelOf = (q: Question, m?: SentMessage) =>
+    discordMetaOf(m).channelId ?? answerChannelOf(q);
+  const sent = (m: APIMessage, via: "webhook" | "channel", original = false): SentMessage =>
+    discordSent(m.id, { via, channelId: m.channel_id, ...(original ? { original: "1" } : {}) });
   /** Books a message write in the channel's allowance (the core paces the calls it makes; this, the adapter's own). */
   const paceWrite = async (channelId: string) =>
     limiter?.acquire(paceScopeOf(channelId), PACE_KEYS.messages, DISCORD_RATE_RULES.messages);
@@ -128,8 +128,11 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
     components: { components?: StopRow[] },
   ): Promise<SentMessage> {
     // Each chunk replies to the one before it (the first to the question), so the answer reads as one chain.
-    const replyTo = previous?.id ?? q.delivery?.replyTo;
-    const channelId = channelOf(q, previous?.meta?.via === "channel" ? previous : undefined);
+    const replyTo = previous?.id ?? discordDeliveryOf(q).replyTo;
+    const channelId = channelOf(
+      q,
+      discordMetaOf(previous).via === "channel" ? previous : undefined,
+    );
     const body: RESTPostAPIChannelMessageJSONBody = {
       content: text,
       flags: FLAGS.SuppressEmbeds,
@@ -175,7 +178,7 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
     const components = componentsFor(q, controls, false);
     const token = liveToken(q);
     // Once an answer moved to channel messages it stays there, so its chain holds together.
-    if (token && previous?.meta?.via !== "channel") {
+    if (token && discordMetaOf(previous).via !== "channel") {
       const startedAt = clock.now();
       const message = await postViaWebhook(q, token, text, previous, components);
       if (message) return message;
@@ -193,9 +196,10 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
   ): Promise<SentMessage | undefined> {
     const body = { content: text, ...componentsFor(q, controls, true) };
     const token = liveToken(q);
-    if (target.meta?.via === "webhook" && token) {
+    const meta = discordMetaOf(target);
+    if (meta.via === "webhook" && token) {
       try {
-        if (target.meta.original) await api.editOriginal(token, body);
+        if (meta.original) await api.editOriginal(token, body);
         else await api.editFollowup(token, target.id, body);
         return undefined;
       } catch (err) {
@@ -207,11 +211,7 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
       await api.editMessage(channelOf(q, target), target.id, body);
       return undefined;
     } catch (err) {
-      if (
-        target.meta?.via !== "webhook" ||
-        !(err instanceof ChatApiError) ||
-        !CANNOT_EDIT.has(err.code)
-      )
+      if (meta.via !== "webhook" || !(err instanceof ChatApiError) || !CANNOT_EDIT.has(err.code))
         throw err;
       // Past the token, some webhook messages (e.g. where the bot cannot see the channel)
       // refuse bot-token edits: post the text anew, replying to the message it replaces.
@@ -243,7 +243,8 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
         rememberAsked(kv, message.id, { id: q.messageId ?? q.id, user: q.user, text: q.text }),
       );
     }
-    const threadChannel = q.delivery?.inThread === "1" ? q.delivery.channelId : undefined;
+    const delivery = discordDeliveryOf(q);
+    const threadChannel = delivery.inThread === "1" ? delivery.channelId : undefined;
     if (threadChannel && !rememberedThreads.has(threadChannel)) {
       rememberedThreads.add(threadChannel);
       // Later messages in this thread are follow-ups of this conversation.

@@ -4,29 +4,24 @@
  * ping nor a mention pill can come out of a model's text.
  */
 
+import { scanFences, TEXT } from "../../src/chat/markdown.ts";
+
 const ZWSP = "\u200b";
-const FENCE_OPEN = /^\s{0,3}(`{3,}|~{3,})/;
 const TABLE_SEPARATOR = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
 
 /** The model's markdown as Discord message content. */
 export function renderDiscord(markdown: string): string {
   const lines = markdown.split("\n");
+  const { role } = scanFences(markdown);
   const out: string[] = [];
-  let fence: string | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
-    if (fence) {
-      out.push(line);
-      if (closesFence(line, fence)) fence = undefined;
-      continue;
-    }
-    const open = FENCE_OPEN.exec(line);
-    if (open) {
-      fence = open[1];
+    // Code renders literally: no mention in it can ping, and rewriting it would change it.
+    if (role[i] !== TEXT) {
       out.push(line);
       continue;
     }
-    const end = tableEnd(lines, i);
+    const end = tableEnd(lines, i, role);
     if (end > i) {
       out.push(...tableAsCode(lines.slice(i, end)));
       i = end - 1;
@@ -74,12 +69,6 @@ export function discordTextToPlain(
     );
 }
 
-function closesFence(line: string, fence: string): boolean {
-  const trimmed = line.trim();
-  const char = fence[0] as string;
-  return trimmed.length >= fence.length && [...trimmed].every((c) => c === char);
-}
-
 function neutralizeOutsideCode(line: string): string {
   // Inline code never renders mentions; leave it byte-exact so it copies cleanly.
   return line
@@ -95,7 +84,7 @@ function smallHeading(line: string): string {
 }
 
 /** Index after the markdown table starting at `start`, or `start` when there is none. */
-function tableEnd(lines: string[], start: number): number {
+function tableEnd(lines: string[], start: number, role: Uint8Array): number {
   const header = lines[start] as string;
   const separator = lines[start + 1];
   if (!header.includes("|") || separator === undefined || !separator.includes("|")) return start;
@@ -104,6 +93,7 @@ function tableEnd(lines: string[], start: number): number {
   let end = start + 2;
   while (
     end < lines.length &&
+    role[end] === TEXT &&
     (lines[end] as string).includes("|") &&
     (lines[end] as string).trim()
   )

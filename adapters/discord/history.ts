@@ -9,6 +9,7 @@ import { findAsked } from "./answer-memory.ts";
 import type { DiscordApi } from "./api.ts";
 import { discordAttachments } from "./attachments.ts";
 import { MESSAGE_TYPE, REFERENCE_TYPE } from "./constants.ts";
+import { discordDeliveryOf } from "./delivery.ts";
 import { discordTextToPlain, displayName } from "./format.ts";
 
 /** Longest reply chain followed, one `GET` per hop at worst. */
@@ -33,10 +34,10 @@ export async function fetchDiscordHistory(
   deps: HistoryDeps,
   question: Question,
 ): Promise<HistoryEntry[]> {
-  const channelId = question.delivery?.channelId ?? question.thread.channelId;
+  const delivery = discordDeliveryOf(question);
+  const channelId = delivery.channelId ?? question.thread.channelId;
   let messages: APIMessage[] = [];
-  if (question.delivery?.inThread === "1")
-    messages = await threadMessages(deps.api, channelId, question);
+  if (delivery.inThread === "1") messages = await threadMessages(deps.api, channelId, question);
   else if (question.messageId) messages = await replyChain(deps.api, channelId, question.messageId);
 
   const entries: HistoryEntry[] = [];

@@ -26,6 +26,7 @@ import { runSettingsCommand } from "../../src/settings/settings-command.ts";
 import { DiscordApi } from "./api.ts";
 import { FLAGS, NO_MENTIONS, RESPONSE } from "./constants.ts";
 import { whenDeferred } from "./deferral.ts";
+import { discordDeliveryOf } from "./delivery.ts";
 import { renderDiscord } from "./format.ts";
 import { parseInteraction } from "./parse-interaction.ts";
 import { stopInteraction } from "./stop-interaction.ts";
@@ -158,7 +159,7 @@ async function lateSubmit(
     console.error("discord /ask: late submit failed", err);
     text = NOT_TAKEN;
   }
-  const token = question.delivery?.interactionToken;
+  const token = discordDeliveryOf(question).interactionToken;
   if (!text || !token) return;
   const api =
     deps.api ??

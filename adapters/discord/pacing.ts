@@ -9,6 +9,7 @@
  */
 import type { Question } from "../../src/chat/types.ts";
 import type { RateRule } from "../../src/delivery/rate-limit.ts";
+import { discordDeliveryOf } from "./delivery.ts";
 
 export const DISCORD_RATE_RULES = {
   /** Creates and edits in one channel: 4.5 per 5 s (~10% under Discord's 5), one at a time. */
@@ -22,7 +23,7 @@ export const PACE_KEYS = { messages: "messages", typing: "typing" } as const;
 
 /** The channel a question's answer lands in: the thread, the channel of `/ask`, or the DM. */
 export function answerChannelOf(q: Question): string {
-  return q.delivery?.channelId ?? q.thread.channelId;
+  return discordDeliveryOf(q).channelId ?? q.thread.channelId;
 }
 
 /** What Discord counts a write against: the channel where the message lands. */

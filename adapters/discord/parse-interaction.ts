@@ -1,13 +1,15 @@
 /**
  * Interaction payloads (already verified) → what Quarry does with them. Validated with
- * zod: a payload that does not fit is a `BadRequestError` and causes no work.
+ * valibot: a payload that does not fit is a `BadRequestError` and causes no work.
  * https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object
  */
-import { z } from "zod";
+import * as v from "valibot";
 import type { Question, ThreadRef } from "../../src/chat/types.ts";
 import { BadRequestError } from "../../src/errors.ts";
+import { describeIssue } from "../../src/http/schema-issue.ts";
 import type { SettingsAccess } from "../../src/settings/settings-access.ts";
 import { INTERACTION, OPTION, PERMISSION, THREAD_CHANNEL_TYPES } from "./constants.ts";
+import { discordDelivery } from "./delivery.ts";
 import { discordTextToPlain } from "./format.ts";
 import { parseStopCustomId } from "./stop-control.ts";
 
@@ -51,43 +53,48 @@ export type DiscordInteraction =
       mayChangeSettings: boolean;
     };
 
-const value = z.union([z.string(), z.number(), z.boolean()]);
-const leafOption = z.object({
-  name: z.string(),
-  type: z.number().int(),
-  value: value.optional(),
-  focused: z.boolean().optional(),
+const str = v.string();
+const optStr = v.optional(str);
+const nonEmpty = v.pipe(v.string(), v.minLength(1));
+// JSON numbers: never NaN, but `1e999` parses to Infinity, which no field of Discord's holds.
+const num = v.pipe(v.number(), v.finite());
+const int = v.pipe(v.number(), v.safeInteger());
+
+const value = v.union([v.string(), num, v.boolean()]);
+const leafOption = v.object({
+  name: str,
+  type: int,
+  value: v.optional(value),
+  focused: v.optional(v.boolean()),
 });
-const option = leafOption.extend({ options: z.array(leafOption).optional() });
-type Option = z.infer<typeof leafOption> & { options?: Option[] };
+const option = v.object({ ...leafOption.entries, options: v.optional(v.array(leafOption)) });
+type Option = v.InferOutput<typeof leafOption> & { options?: Option[] };
 
-const user = z.object({ id: z.string(), username: z.string(), global_name: z.string().nullish() });
+const user = v.object({ id: str, username: str, global_name: v.nullish(str) });
 
-const interaction = z.object({
-  id: z.string().min(1),
-  application_id: z.string().min(1),
-  type: z.number().int(),
-  token: z.string().min(1),
-  guild_id: z.string().optional(),
-  channel_id: z.string().optional(),
-  channel: z
-    .object({ id: z.string(), type: z.number().int(), parent_id: z.string().nullish() })
-    .optional(),
-  member: z
-    .object({ user, nick: z.string().nullish(), permissions: z.string().regex(/^\d+$/) })
-    .optional(),
-  user: user.optional(),
-  data: z
-    .object({
+const interaction = v.object({
+  id: nonEmpty,
+  application_id: nonEmpty,
+  type: int,
+  token: nonEmpty,
+  guild_id: optStr,
+  channel_id: optStr,
+  channel: v.optional(v.object({ id: str, type: int, parent_id: v.nullish(str) })),
+  member: v.optional(
+    v.object({ user, nick: v.nullish(str), permissions: v.pipe(v.string(), v.regex(/^\d+$/)) }),
+  ),
+  user: v.optional(user),
+  data: v.optional(
+    v.object({
       /** Commands and autocomplete name their command; a component click has `custom_id`. */
-      name: z.string().optional(),
-      custom_id: z.string().optional(),
-      options: z.array(option).optional(),
-      resolved: z.object({ users: z.record(z.string(), user).optional() }).optional(),
-    })
-    .optional(),
+      name: optStr,
+      custom_id: optStr,
+      options: v.optional(v.array(option)),
+      resolved: v.optional(v.object({ users: v.optional(v.record(v.string(), user)) })),
+    }),
+  ),
 });
-type Interaction = z.infer<typeof interaction>;
+type Interaction = v.InferOutput<typeof interaction>;
 
 /** Parses a verified interaction body; throws `BadRequestError` for anything Quarry does not handle. */
 export function parseInteraction(rawBody: string, now: number = Date.now()): DiscordInteraction {
@@ -97,10 +104,10 @@ export function parseInteraction(rawBody: string, now: number = Date.now()): Dis
   } catch {
     throw new BadRequestError("interaction body is not JSON");
   }
-  const parsed = interaction.safeParse(json);
+  const parsed = v.safeParse(interaction, json);
   if (!parsed.success)
-    throw new BadRequestError(`malformed interaction: ${parsed.error.issues[0]?.message}`);
-  const i = parsed.data;
+    throw new BadRequestError(`malformed interaction: ${describeIssue(parsed.issues[0])}`);
+  const i = parsed.output;
   if (i.type === INTERACTION.Ping) return { kind: "ping" };
   if (!i.data) throw new BadRequestError("interaction without data");
   if (i.type === INTERACTION.ApplicationCommandAutocomplete) {
@@ -141,13 +148,13 @@ function parseAsk(i: Interaction, now: number): DiscordInteraction {
     trigger: "command",
     user: { id: asker.id, name: i.member?.nick || asker.global_name || asker.username },
     receivedAt: now,
-    delivery: {
+    delivery: discordDelivery({
       interactionToken: i.token,
       applicationId: i.application_id,
       interactionExpiresAt: String(now + INTERACTION_TOKEN_MS),
       channelId: where.channelId,
-      ...(where.inThread ? { inThread: "1" } : {}),
-    },
+      ...(where.inThread ? { inThread: "1" as const } : {}),
+    }),
   };
   return {
     kind: "ask",

@@ -8,6 +8,7 @@ import type { Question, ThreadRef, Trigger } from "../../src/chat/types.ts";
 import { BoundedCache } from "../../src/storage/bounded-cache.ts";
 import type { DiscordApi } from "./api.ts";
 import { MESSAGE_TYPE, REFERENCE_TYPE, THREAD_CHANNEL_TYPES } from "./constants.ts";
+import { discordDelivery } from "./delivery.ts";
 import { discordTextToPlain, displayName } from "./format.ts";
 
 export interface MessageContext {
@@ -115,11 +116,11 @@ export async function messageCreateToQuestion(
     user: { id: msg.author.id, name: displayName({ ...msg.author, member: msg.member }) },
     messageId: msg.id,
     receivedAt: ctx.now?.() ?? Date.now(),
-    delivery: {
+    delivery: discordDelivery({
       channelId: msg.channel_id,
       replyTo: msg.id,
-      ...(inThread ? { inThread: "1" } : {}),
-    },
+      ...(inThread ? { inThread: "1" as const } : {}),
+    }),
   };
 }
 

@@ -10,6 +10,8 @@
  * text too, so they render the same whether or not the block parses angle brackets.
  */
 
+import { withoutFenceLines } from "../../src/chat/markdown.ts";
+
 const ZWSP = "\u200B";
 /** `<!here>`, `<!channel|channel>`, `<!subteam^S1|@eng>`, `<!date^…|fallback>`; also entity-encoded. */
 const SPECIAL_MENTION = /(?:<|&lt;)!([^>\n]*?)(?:>|&gt;)/gi;
@@ -56,8 +58,7 @@ export function renderSlack(markdown: string): string {
  * mrkdwn escaping of `&`, `<`, `>` (that escaping also keeps it from forming mentions).
  */
 export function toPlainFallback(markdown: string, max = 200): string {
-  const plain = neutralizeSlackMentions(markdown)
-    .replace(/^\s*```[^\n]*$/gm, "")
+  const plain = neutralizeSlackMentions(withoutFenceLines(markdown))
     .replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1")
     .replace(/\[([^\]]+)\]\([^)]*\)/g, "$1")
     .replace(/^\s{0,3}(?:#{1,6}|>)\s*/gm, "")

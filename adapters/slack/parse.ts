@@ -3,46 +3,52 @@
  * JSON (incl. `url_verification`), slash commands (form body) and interactivity
  * (`payload=` form field). Anything else is a `BadRequestError`.
  */
-import { z } from "zod";
+import * as v from "valibot";
 import type { Question, Trigger } from "../../src/chat/types.ts";
 import { BadRequestError } from "../../src/errors.ts";
+import { describeIssue } from "../../src/http/schema-issue.ts";
+import { slackDelivery } from "./delivery.ts";
 import { slackAttachments } from "./files.ts";
 import { slackTextToPlain } from "./format.ts";
 
-const SlackFileSchema = z.looseObject({
-  id: z.string().optional(),
-  name: z.string().optional(),
-  mimetype: z.string().optional(),
+const str = v.string();
+const optStr = v.optional(str);
+const nonEmpty = v.pipe(v.string(), v.minLength(1));
+
+const SlackFileSchema = v.looseObject({
+  id: optStr,
+  name: optStr,
+  mimetype: optStr,
 });
 
 /** The inner `event` of an `event_callback`: `app_mention` or `message` (any subtype). */
-export const SlackMessageEventSchema = z.looseObject({
-  type: z.string(),
-  channel: z.string(),
-  ts: z.string(),
-  event_ts: z.string().optional(),
-  user: z.string().optional(),
-  text: z.string().optional(),
-  thread_ts: z.string().optional(),
-  bot_id: z.string().optional(),
-  subtype: z.string().optional(),
+export const SlackMessageEventSchema = v.looseObject({
+  type: str,
+  channel: str,
+  ts: str,
+  event_ts: optStr,
+  user: optStr,
+  text: optStr,
+  thread_ts: optStr,
+  bot_id: optStr,
+  subtype: optStr,
   /** `channel`, `group`, `im` or `mpim`; `message.*` events carry it, `app_mention` does not. */
-  channel_type: z.string().optional(),
-  hidden: z.boolean().optional(),
+  channel_type: optStr,
+  hidden: v.optional(v.boolean()),
   /** The author's team (differs from the envelope's in Slack Connect channels). */
-  team: z.string().optional(),
-  user_team: z.string().optional(),
-  files: z.array(SlackFileSchema).optional(),
+  team: optStr,
+  user_team: optStr,
+  files: v.optional(v.array(SlackFileSchema)),
 });
-export type SlackMessageEvent = z.infer<typeof SlackMessageEventSchema>;
+export type SlackMessageEvent = v.InferOutput<typeof SlackMessageEventSchema>;
 
-const EventCallbackSchema = z.object({
-  type: z.literal("event_callback"),
-  team_id: z.string().min(1),
-  event_id: z.string().min(1),
+const EventCallbackSchema = v.object({
+  type: v.literal("event_callback"),
+  team_id: nonEmpty,
+  event_id: nonEmpty,
   event: SlackMessageEventSchema,
-  authorizations: z.array(z.looseObject({ user_id: z.string().optional() })).optional(),
-  authed_users: z.array(z.string()).optional(),
+  authorizations: v.optional(v.array(v.looseObject({ user_id: optStr }))),
+  authed_users: v.optional(v.array(str)),
 });
 
 /**
@@ -50,49 +56,45 @@ const EventCallbackSchema = z.object({
  * names the thread, not a message or question.
  * https://docs.slack.dev/reference/events/agent_session_stopped
  */
-const AgentSessionStoppedSchema = z.object({
-  type: z.literal("event_callback"),
-  team_id: z.string().min(1),
-  event_id: z.string().min(1),
-  event: z.looseObject({
-    type: z.literal("agent_session_stopped"),
-    channel: z.string().min(1),
-    user: z.string().min(1),
-    thread_ts: z.string().min(1),
+const AgentSessionStoppedSchema = v.object({
+  type: v.literal("event_callback"),
+  team_id: nonEmpty,
+  event_id: nonEmpty,
+  event: v.looseObject({
+    type: v.literal("agent_session_stopped"),
+    channel: nonEmpty,
+    user: nonEmpty,
+    thread_ts: nonEmpty,
   }),
 });
 
-const UrlVerificationSchema = z.object({
-  type: z.literal("url_verification"),
-  challenge: z.string().min(1),
+const UrlVerificationSchema = v.object({
+  type: v.literal("url_verification"),
+  challenge: nonEmpty,
 });
 
-const CommandSchema = z.object({
-  command: z.string().startsWith("/"),
-  text: z.string().default(""),
-  user_id: z.string().min(1),
-  user_name: z.string().default(""),
-  channel_id: z.string().min(1),
-  team_id: z.string().min(1),
-  response_url: z.url(),
-  trigger_id: z.string().min(1),
+const CommandSchema = v.object({
+  command: v.pipe(v.string(), v.startsWith("/")),
+  text: v.optional(str, ""),
+  user_id: nonEmpty,
+  user_name: v.optional(str, ""),
+  channel_id: nonEmpty,
+  team_id: nonEmpty,
+  response_url: v.pipe(v.string(), v.trim(), v.url()),
+  trigger_id: nonEmpty,
 });
 
 /** Interactivity payload (`block_actions`, `view_submission`, shortcuts, …): kept loose, keyed on `type`. */
-export const SlackInteractionPayloadSchema = z.looseObject({
-  type: z.string().min(1),
-  user: z
-    .looseObject({ id: z.string(), name: z.string().optional(), team_id: z.string().optional() })
-    .optional(),
-  team: z.looseObject({ id: z.string() }).nullish(),
-  channel: z.looseObject({ id: z.string() }).nullish(),
-  trigger_id: z.string().optional(),
-  response_url: z.string().optional(),
-  actions: z
-    .array(z.looseObject({ action_id: z.string().optional(), value: z.string().optional() }))
-    .optional(),
+export const SlackInteractionPayloadSchema = v.looseObject({
+  type: nonEmpty,
+  user: v.optional(v.looseObject({ id: str, name: optStr, team_id: optStr })),
+  team: v.nullish(v.looseObject({ id: str })),
+  channel: v.nullish(v.looseObject({ id: str })),
+  trigger_id: optStr,
+  response_url: optStr,
+  actions: v.optional(v.array(v.looseObject({ action_id: optStr, value: optStr }))),
 });
-export type SlackInteractionPayload = z.infer<typeof SlackInteractionPayloadSchema>;
+export type SlackInteractionPayload = v.InferOutput<typeof SlackInteractionPayloadSchema>;
 
 export interface SlackEventInbound {
   kind: "event";
@@ -137,12 +139,10 @@ export type SlackInbound =
   | SlackCommand
   | { kind: "interaction"; payload: SlackInteractionPayload };
 
-function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
-  throw new BadRequestError(`Malformed Slack ${what}${where}: ${issue?.message ?? "invalid"}`);
+function check<T>(schema: v.GenericSchema<unknown, T>, value: unknown, what: string): T {
+  const result = v.safeParse(schema, value);
+  if (result.success) return result.output;
+  throw new BadRequestError(`Malformed Slack ${what}: ${describeIssue(result.issues[0])}`);
 }
 
 function parseJson(text: string, what: string): unknown {
@@ -303,11 +303,11 @@ export function slackEventToQuestion(
       messageId: event.ts,
       receivedAt,
       ...(attachments.length ? { attachments } : {}),
-      delivery: {
+      delivery: slackDelivery({
         recipientUserId: event.user,
         recipientTeamId: event.user_team ?? event.team ?? inbound.teamId,
         channelType,
-      },
+      }),
     },
   };
 }
@@ -339,10 +339,10 @@ export function slackCommandToQuestion(
     user: { id: command.userId, name: command.userName || undefined },
     messageId: postedTs,
     receivedAt,
-    delivery: {
+    delivery: slackDelivery({
       recipientUserId: command.userId,
       recipientTeamId: command.teamId,
       channelType: command.channelId.startsWith("D") ? "im" : "channel",
-    },
+    }),
   };
 }

@@ -8,6 +8,7 @@ import type { Question, SentMessage } from "../../src/chat/types.ts";
 import type { RateLimiter } from "../../src/delivery/rate-limit.ts";
 import { ChatApiError } from "../../src/errors.ts";
 import { ANSWER_EVENT_TYPE, type SlackApi } from "./api.ts";
+import { slackDeliveryOf, slackMetaOf, slackSent } from "./delivery.ts";
 import { neutralizeSlackMentions, renderSlack, toPlainFallback } from "./format.ts";
 import { isOwnMessage, type SlackIdentity, slackHistory } from "./history.ts";
 import { slackPacer } from "./pacing.ts";
@@ -55,7 +56,7 @@ function messageBody(
 
 /** Whether the question was asked in a direct message with the bot. */
 function isDirectMessage(question: Question): boolean {
-  const type = question.delivery?.channelType;
+  const type = slackDeliveryOf(question).channelType;
   return type ? type === "im" : question.thread.channelId.startsWith("D");
 }
 
@@ -69,7 +70,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChatAdapter {
   }
 
   const thread = (q: Question) => ({ channel: q.thread.channelId, thread_ts: q.thread.threadId });
-  const channelOf = (q: Question, m: SentMessage) => m.meta?.channel ?? q.thread.channelId;
+  const channelOf = (q: Question, m: SentMessage) => slackMetaOf(m).channel ?? q.thread.channelId;
   const readPage = (q: Question) => pacer.method(q, "conversations.replies");
 
   const stream: NativeStream = {
@@ -79,7 +80,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChatAdapter {
     // message when it stops. In a DM the one reader is that person.
     preferredFor: isDirectMessage,
     async start(question, text) {
-      const delivery = question.delivery ?? {};
+      const delivery = slackDeliveryOf(question);
       const markdown = neutralizeSlackMentions(text);
       const res = await api.startStream({
         ...thread(question),
@@ -88,7 +89,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChatAdapter {
         recipient_team_id: delivery.recipientTeamId,
         markdown_text: markdown || undefined,
       });
-      return { id: res.ts, meta: { channel: res.channel ?? question.thread.channelId } };
+      return slackSent(res.ts, { channel: res.channel ?? question.thread.channelId });
     },
     async append(question, message, text) {
       if (!text) return;
@@ -111,14 +112,14 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChatAdapter {
           await api.appendStream({ channel: channelOf(question, message), ts: message.id, chunks });
           return undefined;
         }
-        const delivery = question.delivery ?? {};
+        const delivery = slackDeliveryOf(question);
         const res = await api.startStream({
           ...thread(question),
           recipient_user_id: delivery.recipientUserId,
           recipient_team_id: delivery.recipientTeamId,
           chunks,
         });
-        return { id: res.ts, meta: { channel: res.channel ?? question.thread.channelId } };
+        return slackSent(res.ts, { channel: res.channel ?? question.thread.channelId });
       } catch (err) {
         // A workspace whose streams take no task cards refuses the call as malformed.
         if (err instanceof ChatApiError && err.kind === "invalid" && err.code !== "stream_expired")
@@ -152,7 +153,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChatAdapter {
         unfurl_links: false,
         unfurl_media: false,
       });
-      return { id: res.ts, meta: { channel: res.channel ?? question.thread.channelId } };
+      return slackSent(res.ts, { channel: res.channel ?? question.thread.channelId });
     },
     async findPost(question, key) {
       const { channelId, threadId } = question.thread;
@@ -171,7 +172,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChatAdapter {
           m.metadata.event_payload?.key === key &&
           isOwnMessage(m, me),
       );
-      return found && { id: found.ts, meta: { channel: channelId } };
+      return found && slackSent(found.ts, { channel: channelId });
     },
     async edit(question, message, text, controls) {
       await api.update({

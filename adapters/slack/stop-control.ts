@@ -3,7 +3,7 @@
  * names: the conversation (so the route finds its object) and the question.
  * https://docs.slack.dev/reference/block-kit/block-elements/button-element
  */
-import { z } from "zod";
+import * as v from "valibot";
 import type { ThreadRef } from "../../src/chat/types.ts";
 
 /** The `action_id` of every Stop button; the route tells a Stop click from others by it. */
@@ -25,12 +25,8 @@ export interface SlackActionsBlock {
 }
 
 /** What a Stop button's `value` names, in short keys: the value travels in every edit. */
-const StopValueSchema = z.object({
-  w: z.string(),
-  c: z.string().min(1),
-  t: z.string().min(1),
-  q: z.string().min(1),
-});
+const nonEmpty = v.pipe(v.string(), v.minLength(1));
+const StopValueSchema = v.object({ w: v.string(), c: nonEmpty, t: nonEmpty, q: nonEmpty });
 
 /**
  * The `actions` block with the Stop button for `questionId`, asked in `thread`. Undefined
@@ -76,9 +72,9 @@ export function parseStopValue(
   } catch {
     return undefined;
   }
-  const parsed = StopValueSchema.safeParse(json);
+  const parsed = v.safeParse(StopValueSchema, json);
   if (!parsed.success) return undefined;
-  const { w, c, t, q } = parsed.data;
+  const { w, c, t, q } = parsed.output;
   return {
     thread: { platform: "slack", workspaceId: w, channelId: c, threadId: t },
     questionId: q,

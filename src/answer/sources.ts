@@ -1,3 +1,4 @@
+import { scanFences, TEXT } from "../chat/markdown.ts";
 import type { Citation } from "../openrouter/types.ts";
 
 /** One numbered source of an answer. */
@@ -12,7 +13,6 @@ export interface Source {
  * Wikipedia's `Foo_(bar)`), or an image, which is left alone.
  */
 const LINK = /(!?)\[([^\]\n]*)\]\((https?:\/\/(?:[^()\s]|\([^()\s]*\))+)\)/g;
-const FENCE = /^[ \t>]*(`{3,}|~{3,})/;
 
 /** The same source whatever its trailing slash or fragment. */
 export function sourceKey(url: string): string {
@@ -42,19 +42,10 @@ export function numberSources(
   };
   const cited = new Map(citations.map((c) => [sourceKey(c.url), c]));
   const lines = text.split("\n");
-  let fence: string | undefined;
+  const { role } = scanFences(text);
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const marker = FENCE.exec(line)?.[1];
-    if (fence) {
-      if (marker && marker[0] === fence[0] && marker.length >= fence.length) fence = undefined;
-      continue;
-    }
-    if (marker) {
-      fence = marker;
-      continue;
-    }
-    lines[i] = outsideCode(line, (part) =>
+    if (role[i] !== TEXT) continue;
+    lines[i] = outsideCode(lines[i] as string, (part) =>
       part.replace(LINK, (whole, bang: string, label: string, url: string) => {
         if (bang) return whole;
         const source = add(url, cited.get(sourceKey(url))?.title ?? label);

@@ -1,31 +1,6 @@
-import { Lexer, type MarkedToken, type Token } from "marked";
+import { type FenceMap, scanFences } from "./markdown.ts";
 
-/** A fenced code block, located by line. */
-interface Fence {
-  /** Line of the opening fence. */
-  open: number;
-  /** Last line of the block: the closing fence when `closed`, else its last content line. */
-  last: number;
-  closed: boolean;
-  /** The fence characters (```` ``` ````, `~~~~`, …). */
-  marker: string;
-  /** Line that closes the block at the end of a message (keeps a list/quote prefix). */
-  close: string;
-  /** Line that reopens the block at the top of the next message, with its info string. */
-  reopen: string;
-  /** Blockquote markers that must start the rest of a line split inside the block. */
-  quote: string;
-}
-
-interface Layout {
-  text: string;
-  lineStarts: number[];
-  /** Per line: index into `fences` when the line is inside a fence (after its opener), else -1. */
-  fenceOf: Int32Array;
-  fences: Fence[];
-  /** Position of the last character that is not whitespace. */
-  lastNonBlank: number;
-}
+type Layout = FenceMap & { text: string };
 
 interface Cut {
   at: number;
@@ -97,7 +72,7 @@ export function renderableTail(text: string): string {
   return `${src}${src.endsWith("\n") ? "" : "\n"}${fence.close}`;
 }
 
-// marked itself turns CR and CRLF into LF before lexing; doing it first keeps offsets aligned.
+// Markdown reads CR and CRLF as line breaks; the scanner splits at LF only, so convert first.
 function normalize(text: string): string {
   return text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
 }
@@ -199,88 +174,7 @@ function lineOf(lineStarts: number[], pos: number): number {
   return lo;
 }
 
-/** Lexes once and records which lines sit inside which fenced code block. */
+/** Scans once: which lines sit inside which fenced code block. */
 function analyse(text: string, maxChars: number): Layout {
-  const lineStarts = [0];
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
-  let lastNonBlank = text.length - 1;
-  while (lastNonBlank >= 0 && /\s/.test(text.charAt(lastNonBlank))) lastNonBlank--;
-  const fenceOf = new Int32Array(lineStarts.length).fill(-1);
-  const layout: Layout = { text, lineStarts, fenceOf, fences: [], lastNonBlank };
-  // Block tokens only: inline parsing would cost time and says nothing about where to cut.
-  const tokens = new Lexer({ gfm: true, silent: true }).blockTokens(text, []);
-  let offset = 0;
-  for (const token of tokens) {
-    // Top-level raws tile the text; resync if marked ever reshapes one.
-    if (!text.startsWith(token.raw, offset)) {
-      const found = text.indexOf(token.raw, offset);
-      if (found >= 0) offset = found;
-    }
-    visit(layout, token, lineOf(lineStarts, offset), maxChars);
-    offset += token.raw.length;
-  }
-  return layout;
-}
-
-/**
- * Lists and quotes are lexed by marked from their de-indented content, whose lines map
- * one to one onto the original lines, so nested blocks are located by counting lines.
- */
-function visit(layout: Layout, token: Token, line: number, maxChars: number): void {
-  const t = token as MarkedToken;
-  if (t.type === "code" && t.codeBlockStyle !== "indented") addFence(layout, t.raw, line, maxChars);
-  else if (t.type === "blockquote") visitAll(layout, t.tokens, line, maxChars);
-  else if (t.type === "list") {
-    let itemLine = line;
-    for (const item of t.items) {
-      visitAll(layout, item.tokens, itemLine, maxChars);
-      itemLine += countLines(item.raw);
-    }
-  }
-}
-
-function visitAll(layout: Layout, tokens: Token[], line: number, maxChars: number): void {
-  let at = line;
-  for (const token of tokens) {
-    visit(layout, token, at, maxChars);
-    at += countLines(token.raw);
-  }
-}
-
-function countLines(raw: string): number {
-  let n = 0;
-  for (let i = raw.indexOf("\n"); i >= 0; i = raw.indexOf("\n", i + 1)) n++;
-  return n;
-}
-
-function addFence(layout: Layout, raw: string, open: number, maxChars: number): void {
-  const { text, lineStarts, fenceOf, fences } = layout;
-  const marker = /^[ \t]*(`{3,}|~{3,})/.exec(raw)?.[1];
-  if (!marker || open >= lineStarts.length) return;
-  const opener = text.slice(lineStarts[open], (lineStarts[open + 1] ?? text.length + 1) - 1);
-  const at = opener.indexOf(marker);
-  if (at < 0) return;
-  const body = raw.endsWith("\n") ? raw.slice(0, -1) : raw;
-  const lastLine = body.slice(body.lastIndexOf("\n") + 1).trim();
-  const closed =
-    body.includes("\n") &&
-    lastLine.length >= marker.length &&
-    lastLine === (marker[0] as string).repeat(lastLine.length);
-  let last = Math.min(lineStarts.length - 1, open + countLines(closed ? body : raw));
-  // marked trims trailing blank lines off a list item, but an open fence owns them until
-  // the next line says otherwise (keeps a split at them stable as the text grows).
-  if (!closed && (lineStarts[last + 1] ?? 0) > layout.lastNonBlank) last = lineStarts.length - 1;
-  // Keep blockquote markers, blank out list bullets; a reopened fence indented four or
-  // more spaces would read as an indented code block, so cap the indent at three.
-  const prefix = opener.slice(0, at).replace(/[^>\s]/g, " ");
-  const reopenPrefix = prefix.includes(">") ? prefix : prefix.slice(0, 3);
-  let close = prefix + marker;
-  let reopen = reopenPrefix + marker + opener.slice(at + marker.length).trimEnd();
-  if (reopen.length + close.length + 2 > maxChars / 2) {
-    close = marker;
-    reopen = marker;
-  }
-  const quote = prefix.includes(">") ? prefix : "";
-  const index = fences.push({ open, last, closed, marker, close, reopen, quote }) - 1;
-  for (let line = open + 1; line <= last; line++) fenceOf[line] = index;
+  return { text, ...scanFences(text, maxChars) };
 }

@@ -46,8 +46,8 @@ export interface Question {
   messageId?: string;
   /** Epoch ms when the platform delivered it. */
   receivedAt: number;
-  /** Adapter-only delivery details (Discord interaction token, Slack team of the asker, …). */
-  delivery?: Record<string, string>;
+  /** How the adapter delivers the answer (Discord interaction token, Slack team of the asker, …). */
+  delivery?: AdapterDetails<"delivery">;
   /**
    * Files on the asking message as the platform's event listed them, for adapters whose
    * history does not read that message back (Slack: a question that opens its thread).
@@ -94,8 +94,21 @@ export interface HistoryEntry {
 /** A message this bot posted; enough to edit it later. Serializable. */
 export interface SentMessage {
   id: string;
-  /** Adapter-only details needed to edit it (Discord: posted through the interaction webhook). */
-  meta?: Record<string, string>;
+  /** What the adapter needs to edit it (Discord: posted through the interaction webhook). */
+  meta?: AdapterDetails<"meta">;
+}
+
+declare const adapterOwned: unique symbol;
+
+/**
+ * What an adapter keeps with a question (`delivery`) or with a message it posted (`meta`)
+ * for its own later calls. The core stores it as JSON and hands it back unread: the brand
+ * keeps the core from reading or building one, and each adapter declares its own shape and
+ * converts at its edge (adapters/slack/delivery.ts, adapters/discord/delivery.ts), so a
+ * misspelt key is a type error there.
+ */
+export interface AdapterDetails<Use extends "delivery" | "meta"> {
+  readonly [adapterOwned]: Use;
 }
 
 /** One of the model's steps as a task card in a native stream; `id` is stable per step. */

@@ -1,5 +1,5 @@
 import type { MessageControls } from "../chat/adapter.ts";
-import { openFenceAt } from "../chat/fences.ts";
+import { openFenceAt } from "../chat/markdown.ts";
 import { renderableTail, splitMarkdown } from "../chat/split-markdown.ts";
 import type { SentMessage } from "../chat/types.ts";
 import { safeEnd } from "./safe-tail.ts";
@@ -50,7 +50,7 @@ export function desiredMessages(view: View, base: EditBase, maxChars: number): s
   const visible = view.body.slice(0, safeEnd(view.body, view.final));
   // After natively streamed messages, a code block they left open is reopened here.
   const open = base.offset ? openFenceAt(visible.slice(0, base.offset)) : undefined;
-  const rest = (open ? `${open}\n` : "") + visible.slice(base.offset);
+  const rest = (open ? `${open.reopen}\n` : "") + visible.slice(base.offset);
   // Below a status header (native streaming gave up mid-answer), the header shows the status.
   const status = base.index === 0 ? view.status : "";
   if (!rest.trim()) return [status || "…"];

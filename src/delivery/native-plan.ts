@@ -1,4 +1,4 @@
-import { closingFence, openFenceAt } from "../chat/fences.ts";
+import { openFenceAt } from "../chat/markdown.ts";
 import type { View } from "./edit-plan.ts";
 import { safeEnd } from "./safe-tail.ts";
 
@@ -56,7 +56,7 @@ export function planNative(
     const start = progress.end;
     if (end <= start) return undefined;
     const open = openFenceAt(body.slice(0, start));
-    const prefix = open ? `${open}\n` : "";
+    const prefix = open ? `${open.reopen}\n` : "";
     const room = limits.maxChars - prefix.length - CLOSE_ROOM;
     const piece = fitPiece(body.slice(start, end), room, true);
     return { op: "stream.start", start, length: piece.length, prefix, text: prefix + piece };
@@ -69,7 +69,10 @@ export function planNative(
   const piece = pending ? fitPiece(pending, room, false) : "";
   if (expired || (pending && !piece) || (!pending && view.final)) {
     const open = openFenceAt(body.slice(0, from));
-    return open ? { op: "stream.stop", closing: `\n${closingFence(open)}` } : { op: "stream.stop" };
+    if (!open) return { op: "stream.stop" };
+    // A closer indented for a nested list may not fit the room kept: the bare marker does.
+    const closing = `\n${open.close}`.length <= CLOSE_ROOM ? `\n${open.close}` : `\n${open.marker}`;
+    return { op: "stream.stop", closing };
   }
   return piece ? { op: "stream.append", length: piece.length, text: piece } : undefined;
 }

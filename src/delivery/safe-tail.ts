@@ -11,11 +11,11 @@
  * - a run of emphasis markers (`*`, `_`, `~`, `` ` ``) at the very end.
  * Everything before that is final and safe to show, even mid-line.
  */
+import { mayBeFenceLine } from "../chat/markdown.ts";
 
 /** A construct that stays open for longer than this is not one: show it as text. */
 const MAX_HELD = 400;
 
-const FENCE_LINE = /^[ \t>]*(`{3,}|~{3,})/;
 const TRAILING_MARKERS = /[*_~`]+$/;
 const TRAILING_AT = /(^|[^\w@])@[\w.-]*$/;
 const TRAILING_ENTITY = /&#?\w*$/;
@@ -27,7 +27,7 @@ export function safeEnd(text: string, final = false): number {
   const lineStart = text.lastIndexOf("\n") + 1;
   const line = text.slice(lineStart);
   if (!line) return text.length;
-  if (FENCE_LINE.test(line)) return lineStart;
+  if (mayBeFenceLine(line)) return lineStart;
   const held = heldFrom(line);
   if (held === undefined || line.length - held > MAX_HELD) return text.length;
   return lineStart + held;

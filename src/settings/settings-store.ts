@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as v from "valibot";
 import type { Platform } from "../chat/types.ts";
 import { defaultModel, type Env, operatorConfig } from "../config.ts";
 import { timedKv } from "../storage/timed-kv.ts";
@@ -23,19 +23,21 @@ export interface SettingsDefaults {
 
 // Each key is checked on its own, so one bad value (an older format, a hand edit) loses
 // only that key; unknown keys are dropped.
-const storedSchema = z.object({
-  model: z.string().min(1).optional().catch(undefined),
-  system: z.string().max(SYSTEM_MAX_CHARS).optional().catch(undefined),
-  effort: z.enum(EFFORTS).optional().catch(undefined),
-  max_tokens: z.number().int().positive().optional().catch(undefined),
-  temperature: z.number().min(0).max(2).optional().catch(undefined),
-  followups: z.boolean().optional().catch(undefined),
-  daily_budget_usd: z
-    .union([z.number().nonnegative(), z.literal(BUDGET_OFF)])
-    .optional()
-    .catch(undefined),
-  streaming: z.enum(STREAMING_MODES).optional().catch(undefined),
-  web_search: z.boolean().optional().catch(undefined),
+/** A key that reads as unset (`undefined`) when its stored value does not fit `schema`. */
+const orUnset = <T extends v.GenericSchema>(schema: T) => v.fallback(v.optional(schema), undefined);
+// JSON numbers: never NaN, but `1e999` parses to Infinity, which no setting may be.
+const num = v.pipe(v.number(), v.finite());
+
+const storedSchema = v.object({
+  model: orUnset(v.pipe(v.string(), v.minLength(1))),
+  system: orUnset(v.pipe(v.string(), v.maxLength(SYSTEM_MAX_CHARS))),
+  effort: orUnset(v.picklist(EFFORTS)),
+  max_tokens: orUnset(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
+  temperature: orUnset(v.pipe(num, v.minValue(0), v.maxValue(2))),
+  followups: orUnset(v.boolean()),
+  daily_budget_usd: orUnset(v.union([v.pipe(num, v.minValue(0)), v.literal(BUDGET_OFF)])),
+  streaming: orUnset(v.picklist(STREAMING_MODES)),
+  web_search: orUnset(v.boolean()),
 });
 
 /**
@@ -69,8 +71,8 @@ export class SettingsStore {
     } catch {
       return {};
     }
-    const parsed = storedSchema.safeParse(json);
-    return parsed.success ? compact(parsed.data) : {};
+    const parsed = v.safeParse(storedSchema, json);
+    return parsed.success ? compact(parsed.output) : {};
   }
 
   /** Applies `patch`; a key present with the value `undefined` goes back to its default. */

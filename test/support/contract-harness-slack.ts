@@ -3,6 +3,7 @@
  * in-process Slack (`FakeSlack`, native streaming on unless asked otherwise) recording every Web API call.
  */
 import { SlackApi } from "../../adapters/slack/api.ts";
+import { slackMetaOf } from "../../adapters/slack/delivery.ts";
 import { parseSlackRequest, slackEventToQuestion } from "../../adapters/slack/parse.ts";
 import { createSlackAdapter } from "../../adapters/slack/slack-adapter.ts";
 import { parseStopValue, STOP_ACTION_ID } from "../../adapters/slack/stop-control.ts";
@@ -116,7 +117,7 @@ export async function slackHarness(
       ];
     },
     async ownEcho(question: Question, sent: SentMessage) {
-      const channel = sent.meta?.channel ?? question.thread.channelId;
+      const channel = slackMetaOf(sent).channel ?? question.thread.channelId;
       const m = fake.channels.get(channel)?.find((x) => x.ts === sent.id);
       if (!m) throw new Error(`fake Slack holds no message ${sent.id}`);
       return eventEnvelope({

@@ -3,6 +3,7 @@
  * the bot, channel and thread the adapter tests share, and a question asked in that thread.
  */
 import { SlackApi } from "../../adapters/slack/api.ts";
+import { slackDelivery } from "../../adapters/slack/delivery.ts";
 import { createSlackAdapter } from "../../adapters/slack/slack-adapter.ts";
 import type { ChatAdapter } from "../../src/chat/adapter.ts";
 import type { Question } from "../../src/chat/types.ts";
@@ -38,7 +39,11 @@ export function questionAt(ts: string, over: Partial<Question> = {}): Question {
     user: { id: "U0ALICE" },
     messageId: ts,
     receivedAt: 0,
-    delivery: { recipientUserId: "U0ALICE", recipientTeamId: "T0TEAM", channelType: "channel" },
+    delivery: slackDelivery({
+      recipientUserId: "U0ALICE",
+      recipientTeamId: "T0TEAM",
+      channelType: "channel",
+    }),
     ...over,
   };
 }
