@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { discordDelivery } from "../adapters/discord/delivery.ts";
 import type { Question } from "../src/chat/types.ts";
 import { CHECKPOINT_RETENTION_MS, RETENTION_MS } from "../src/conversation/question-store.ts";
 import { conversationFor, conversationName } from "../src/conversation/submit.ts";
@@ -84,7 +85,12 @@ describe("bounded conversation storage", () => {
       trigger: "command",
       user: { id: "3" },
       receivedAt: Date.now(),
-      delivery: { interactionToken: "secret-interaction-token", channelId: "2" },
+      delivery: discordDelivery({
+        interactionToken: "secret-interaction-token",
+        applicationId: "1",
+        interactionExpiresAt: String(Date.now() + 900_000),
+        channelId: "2",
+      }),
     };
     const stub = conversationFor(env, q.thread) as unknown as DurableObjectStub;
     await runInDurableObject(stub, async (instance) => {
@@ -96,7 +102,7 @@ describe("bounded conversation storage", () => {
       store.insert(q, Date.now());
       store.finish(q.id, "answered", Date.now());
       expect(JSON.stringify(store.get(q.id)?.question)).not.toContain("secret-interaction-token");
-      expect(store.get(q.id)?.question.delivery).toEqual({ channelId: "2" });
+      expect(store.get(q.id)?.question.delivery).toBeUndefined();
     });
   });
 });

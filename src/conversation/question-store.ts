@@ -241,7 +241,7 @@ export class QuestionStore {
   /**
    * Ends a question. What it answered (the model's text) and every message it posted are
    * kept past the checkpoint's pruning: later questions of the thread build history on them.
-   * Delivery secrets (a Discord interaction token) are dropped from the payload: nothing
+   * Its delivery details (a Discord interaction token among them) are dropped: nothing
    * posts for a finished question again.
    */
   finish(id: string, state: Exclude<QuestionState, "queued" | "running">, now: number): void {
@@ -305,11 +305,13 @@ export class QuestionStore {
   }
 }
 
-/** The question without what only its delivery needed (a Discord interaction token). */
+/**
+ * The question without its delivery details: only posting needed them (a Discord
+ * interaction token among them), and nothing posts for a finished question again.
+ */
 function withoutSecrets(q: Question): Question {
-  if (!q.delivery || !("interactionToken" in q.delivery)) return q;
-  const { interactionToken: _token, ...delivery } = q.delivery as Record<string, string>;
-  return { ...q, delivery };
+  const { delivery: _delivery, ...kept } = q;
+  return kept;
 }
 
 function toRow(raw: RawRow): QuestionRow {
