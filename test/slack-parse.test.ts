@@ -109,14 +109,13 @@ describe("parseSlackRequest", () => {
     });
   });
 
-  it("reads an app_mention envelope: event id, team, our bot user and the retry number", () => {
-    const inbound = parseSlackRequest(JSON_TYPE, envelope(mention()), { retryNum: "2" });
+  it("reads an app_mention envelope: event id, team, and our bot user", () => {
+    const inbound = parseSlackRequest(JSON_TYPE, envelope(mention()));
     expect(inbound).toMatchObject({
       kind: "event",
       eventId: "Ev0001",
       teamId: "T0TEAM",
       botUserId: BOT,
-      retryNum: 2,
     });
     expect((inbound as SlackEventInbound).event).toMatchObject({
       type: "app_mention",
@@ -131,7 +130,6 @@ describe("parseSlackRequest", () => {
       authed_users: ["U0LEGACY"],
     });
     expect(inbound.botUserId).toBe("U0LEGACY");
-    expect(inbound.retryNum).toBeUndefined();
   });
 
   it("reads a slash command form body (Slack's signing example)", () => {

@@ -44,9 +44,7 @@ export async function handleSlackEvents({
   });
   if (!verified) return Response.json({ ok: false, error: "invalid_signature" }, { status: 401 });
 
-  const inbound = parseSlackRequest(request.headers.get("content-type") ?? "", rawBody, {
-    retryNum: request.headers.get("x-slack-retry-num"),
-  });
+  const inbound = parseSlackRequest(request.headers.get("content-type") ?? "", rawBody);
   switch (inbound.kind) {
     case "url_verification":
       return Response.json({ challenge: inbound.challenge });

@@ -99,8 +99,6 @@ export type SlackInteractionPayload = v.InferOutput<typeof SlackInteractionPaylo
 export interface SlackEventInbound {
   kind: "event";
   eventId: string;
-  /** `X-Slack-Retry-Num` when Slack is redelivering (dedupe still keys on `eventId`). */
-  retryNum?: number;
   teamId: string;
   /** Our bot's user id, from `authorizations[0].user_id` (or the legacy `authed_users`). */
   botUserId?: string;
@@ -153,11 +151,7 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-function parseRetryNum(value: string | null | undefined): number | undefined {
-  return value && /^\d+$/.test(value) ? Number(value) : undefined;
-}
-
-function parseEventsApi(rawBody: string, retryNum?: string | null): SlackInbound {
+function parseEventsApi(rawBody: string): SlackInbound {
   const body = parseJson(rawBody, "request body");
   const type = typeof body === "object" && body !== null && "type" in body ? body.type : undefined;
   // Sent when the app exceeds 30,000 events an hour in a workspace; only needs a 200.
@@ -186,7 +180,6 @@ function parseEventsApi(rawBody: string, retryNum?: string | null): SlackInbound
   return {
     kind: "event",
     eventId: envelope.event_id,
-    retryNum: parseRetryNum(retryNum),
     teamId: envelope.team_id,
     botUserId: envelope.authorizations?.[0]?.user_id ?? envelope.authed_users?.[0],
     event: envelope.event,
@@ -220,16 +213,13 @@ function parseForm(rawBody: string): SlackInbound {
 }
 
 /**
- * Parses a verified Slack request body. `retryNum` is the `X-Slack-Retry-Num` header.
+ * Parses a verified Slack request body. A redelivery (`X-Slack-Retry-Num`) parses like the
+ * first delivery: the conversation object dedupes on the event id.
  * Throws `BadRequestError` for bad JSON or forms, missing fields and unknown types.
  */
-export function parseSlackRequest(
-  contentType: string,
-  rawBody: string,
-  opts: { retryNum?: string | null } = {},
-): SlackInbound {
+export function parseSlackRequest(contentType: string, rawBody: string): SlackInbound {
   const type = contentType.split(";")[0]?.trim().toLowerCase();
-  if (type === "application/json") return parseEventsApi(rawBody, opts.retryNum);
+  if (type === "application/json") return parseEventsApi(rawBody);
   if (type === "application/x-www-form-urlencoded") return parseForm(rawBody);
   throw new BadRequestError(`Unsupported Slack content type: ${contentType || "(none)"}`);
 }
