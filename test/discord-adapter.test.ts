@@ -1,49 +1,40 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { DiscordApi } from "../adapters/discord/api.ts";
-import { discordDelivery, discordMetaOf } from "../adapters/discord/delivery.ts";
+import { discordMetaOf } from "../adapters/discord/delivery.ts";
 import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
 import type { Question } from "../src/chat/types.ts";
 import { ChatApiError } from "../src/errors.ts";
-import { FAKE_DISCORD_URL, FakeDiscord } from "./fakes/discord-api.ts";
-import { alice, CHANNEL_ID, GUILD_ID } from "./support/discord-payloads.ts";
+import { FAKE_DISCORD_URL, type FakeDiscord } from "./fakes/discord-api.ts";
+import {
+  DISCORD_START,
+  discordAdapterFor,
+  discordApiFor,
+  fakeDiscordOn,
+  mentionAsked,
+  slashAsked,
+  TestClock,
+} from "./support/discord-adapter-fixture.ts";
+import { CHANNEL_ID, GUILD_ID } from "./support/discord-payloads.ts";
 
 const TOKEN = "interaction-token-1";
-const START = 1_790_000_000_000;
+const START = DISCORD_START;
 
 let fake: FakeDiscord;
-let clock: number;
+let clock: TestClock;
 let api: DiscordApi;
 let adapter: ChatAdapter;
 
-/** Waiting on the test clock: Discord's time passes at once. */
-const sleep = async (ms: number) => {
-  clock += ms;
-};
-
 beforeEach(() => {
-  clock = START;
-  fake = new FakeDiscord({ now: () => clock });
-  fake.addChannel({ id: CHANNEL_ID, guild_id: GUILD_ID });
-  api = new DiscordApi({
-    baseUrl: FAKE_DISCORD_URL,
-    token: fake.token,
-    applicationId: fake.applicationId,
-    fetch: async (input, init) => fake.handle(new Request(input, init)),
-    now: () => clock,
-    sleep,
-  });
-  adapter = createDiscordAdapter({ api, botUserId: fake.applicationId, now: () => clock, sleep });
+  clock = new TestClock();
+  fake = fakeDiscordOn(clock);
+  api = discordApiFor(fake, clock);
+  adapter = discordAdapterFor(fake, clock, { api });
 });
 
 /** A `DiscordApi` on the test clock that records each wait in `waits` instead of sleeping. */
 function pacedApi(waits: number[]): DiscordApi {
-  return new DiscordApi({
-    baseUrl: FAKE_DISCORD_URL,
-    token: fake.token,
-    applicationId: fake.applicationId,
-    fetch: async (input, init) => fake.handle(new Request(input, init)),
-    now: () => clock,
+  return discordApiFor(fake, clock, {
     sleep: async (ms) => {
       waits.push(ms);
     },
@@ -52,45 +43,10 @@ function pacedApi(waits: number[]): DiscordApi {
 
 function askQuestion(): Question {
   fake.openInteraction(TOKEN, CHANNEL_ID);
-  return {
-    id: "discord:interaction:3000000000000000001",
-    thread: {
-      platform: "discord",
-      workspaceId: GUILD_ID,
-      channelId: CHANNEL_ID,
-      threadId: "interaction:3000000000000000001",
-    },
-    text: "What changed?",
-    trigger: "command",
-    user: { id: alice.id, name: "Alice" },
-    receivedAt: START,
-    delivery: discordDelivery({
-      interactionToken: TOKEN,
-      applicationId: fake.applicationId,
-      interactionExpiresAt: String(START + 15 * 60_000),
-      channelId: CHANNEL_ID,
-    }),
-  };
+  return slashAsked(fake, { token: TOKEN, text: "What changed?", receivedAt: START });
 }
 
-function mentionQuestion(): Question {
-  const asked = fake.seedMessage(CHANNEL_ID, { content: `<@${fake.applicationId}> what changed?` });
-  return {
-    id: `discord:message:${asked.id}`,
-    thread: {
-      platform: "discord",
-      workspaceId: GUILD_ID,
-      channelId: CHANNEL_ID,
-      threadId: asked.id,
-    },
-    text: "what changed?",
-    trigger: "mention",
-    user: { id: alice.id, name: "Alice" },
-    messageId: asked.id,
-    receivedAt: START,
-    delivery: discordDelivery({ channelId: CHANNEL_ID, replyTo: asked.id }),
-  };
-}
+const mentionQuestion = (): Question => mentionAsked(fake, "what changed?", START);
 
 const botAuth = `Bot ${"bot-token"}`;
 
@@ -125,7 +81,7 @@ describe("Discord adapter: posting an /ask answer", () => {
   it("continues with bot-token channel messages once the token is within a minute of expiry, without gap or duplicate", async () => {
     const q = askQuestion();
     const first = await adapter.post(q, "part one");
-    clock = START + 14 * 60_000 + 1;
+    clock.at = START + 14 * 60_000 + 1;
     const second = await adapter.post(q, "part two", first);
     await adapter.edit(q, first, "part one, final");
     await adapter.edit(q, second, "part two, final");
@@ -164,15 +120,15 @@ describe("Discord adapter: posting an /ask answer", () => {
     const q = askQuestion();
     const first = await adapter.post(q, "draft");
     fake.botCanEditWebhookMessages = false;
-    clock = START + 15 * 60_000;
+    clock.at = START + 15 * 60_000;
     const standIn = await adapter.edit(q, first, "final text");
     expect(standIn).toMatchObject({ meta: { via: "channel", channelId: CHANNEL_ID } });
     // A fresh adapter (as after a restart) holds nothing in memory: the stand-in is all it needs.
     const afterRestart = createDiscordAdapter({
       api,
       botUserId: fake.applicationId,
-      now: () => clock,
-      sleep,
+      now: clock.now,
+      sleep: clock.sleep,
     });
     expect(await afterRestart.edit(q, standIn ?? first, "final text, polished")).toBeUndefined();
 
@@ -191,7 +147,7 @@ describe("Discord adapter: answering a message", () => {
     const afterRestart = createDiscordAdapter({
       api,
       botUserId: fake.applicationId,
-      now: () => clock,
+      now: clock.now,
     });
     const second = await afterRestart.post(q, "second chunk", first);
 
@@ -230,7 +186,7 @@ describe("Discord adapter: answering a message", () => {
     const a = await adapter.post(ask, "@everyone look");
     await adapter.post(ask, "followup", a);
     await adapter.edit(ask, a, "edited");
-    clock = START + 20 * 60_000;
+    clock.at = START + 20 * 60_000;
     await adapter.edit(ask, a, "edited by bot");
     const q = mentionQuestion();
     const m = await adapter.post(q, "reply");

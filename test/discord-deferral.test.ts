@@ -1,16 +1,22 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { DiscordApi } from "../adapters/discord/api.ts";
+import type { DiscordApi } from "../adapters/discord/api.ts";
 import { DEFERRAL_RETRY } from "../adapters/discord/deferral.ts";
-import { discordDelivery, discordMetaOf } from "../adapters/discord/delivery.ts";
-import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
+import { discordMetaOf } from "../adapters/discord/delivery.ts";
 import { handleDiscordInteraction } from "../adapters/discord/interactions.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
-import type { Question } from "../src/chat/types.ts";
 import type { Env } from "../src/config.ts";
 import type { SubmitResult } from "../src/conversation/conversation-object.ts";
-import { FAKE_DISCORD_URL, FakeDiscord, type PendingCode } from "./fakes/discord-api.ts";
-import { APP_ID, alice, askInteraction, CHANNEL_ID, GUILD_ID } from "./support/discord-payloads.ts";
+import type { FakeDiscord, PendingCode } from "./fakes/discord-api.ts";
+import {
+  DISCORD_START,
+  discordAdapterFor,
+  discordApiFor,
+  fakeDiscordOn,
+  slashAsked,
+  TestClock,
+} from "./support/discord-adapter-fixture.ts";
+import { APP_ID, askInteraction, CHANNEL_ID } from "./support/discord-payloads.ts";
 import { createDiscordSigner, type DiscordSigner } from "./support/discord-signing.ts";
 
 /**
@@ -18,57 +24,31 @@ import { createDiscordSigner, type DiscordSigner } from "./support/discord-signi
  * conversation object may get there first. All on the fake's clock: waits pass at once.
  */
 
-const START = 1_790_000_000_000;
+const START = DISCORD_START;
 const TOKEN = "interaction-token-late";
 const originalRoute = `/webhooks/${APP_ID}/${TOKEN}/messages/@original`;
 
-let clock: number;
+let clock: TestClock;
 let fake: FakeDiscord;
 let api: DiscordApi;
 let adapter: ChatAdapter;
-const sleep = async (ms: number) => {
-  clock += ms;
-};
 
 beforeEach(() => {
-  clock = START;
-  fake = new FakeDiscord({ applicationId: APP_ID, now: () => clock });
-  fake.addChannel({ id: CHANNEL_ID, guild_id: GUILD_ID });
-  api = new DiscordApi({
-    baseUrl: FAKE_DISCORD_URL,
-    token: fake.token,
-    applicationId: APP_ID,
-    fetch: async (input, init) => fake.handle(new Request(input, init)),
-    now: () => clock,
-    sleep,
-  });
-  adapter = createDiscordAdapter({ api, botUserId: APP_ID, now: () => clock, sleep });
+  clock = new TestClock();
+  fake = fakeDiscordOn(clock, APP_ID);
+  api = discordApiFor(fake, clock);
+  adapter = discordAdapterFor(fake, clock, { api });
 });
 
 /** An `/ask` Discord delivered at `receivedAt`, whose deferral it registers at `deferredAt` (never if unset). */
 function lateAsk(opts: { deferredAt?: number; code?: PendingCode; receivedAt?: number } = {}) {
   fake.pendInteraction(TOKEN, CHANNEL_ID, { deferredAt: opts.deferredAt, code: opts.code });
-  const receivedAt = opts.receivedAt ?? START;
-  const question: Question = {
-    id: "discord:interaction:3000000000000000042",
-    thread: {
-      platform: "discord",
-      workspaceId: GUILD_ID,
-      channelId: CHANNEL_ID,
-      threadId: "interaction:3000000000000000042",
-    },
+  return slashAsked(fake, {
+    token: TOKEN,
     text: "late?",
-    trigger: "command",
-    user: { id: alice.id, name: "Alice" },
-    receivedAt,
-    delivery: discordDelivery({
-      interactionToken: TOKEN,
-      applicationId: APP_ID,
-      interactionExpiresAt: String(receivedAt + 15 * 60_000),
-      channelId: CHANNEL_ID,
-    }),
-  };
-  return question;
+    receivedAt: opts.receivedAt ?? START,
+    interactionId: "3000000000000000042",
+  });
 }
 
 const originalGets = () => fake.calls(`GET ${originalRoute}`);
@@ -79,8 +59,8 @@ describe("Discord adapter: a deferral Discord registers late", () => {
     const first = await adapter.post(q, "the answer");
 
     expect(first.meta).toMatchObject({ via: "webhook", original: "1" });
-    expect(clock).toBeGreaterThanOrEqual(START + 3_000);
-    expect(clock).toBeLessThan(START + 5_000);
+    expect(clock.at).toBeGreaterThanOrEqual(START + 3_000);
+    expect(clock.at).toBeLessThan(START + 5_000);
     expect(originalGets().map((r) => r.status)).toEqual([404, 404, 404, 404, 200]);
     expect(fake.visible(CHANNEL_ID)).toEqual([
       { id: first.id, content: "the answer", replyTo: undefined, fromBot: true },
@@ -101,7 +81,7 @@ describe("Discord adapter: a deferral Discord registers late", () => {
     const first = await adapter.post(q, "the answer");
 
     expect(first.meta).toMatchObject({ via: "channel", channelId: CHANNEL_ID });
-    expect(clock - START).toBeGreaterThanOrEqual(DEFERRAL_RETRY.minMs);
+    expect(clock.at - START).toBeGreaterThanOrEqual(DEFERRAL_RETRY.minMs);
     // Backoff 250 ms doubling to 2 s; the last attempt lands at 10 s.
     expect(originalGets().map((r) => r.at - START)).toEqual([
       0, 250, 750, 1_750, 3_750, 5_750, 7_750, 9_750, 10_000,
@@ -119,7 +99,7 @@ describe("Discord adapter: a deferral Discord registers late", () => {
     fake.expireInteraction(TOKEN);
     const first = await adapter.post(q, "after a restart");
     expect(discordMetaOf(first).via).toBe("channel");
-    expect(clock).toBe(START);
+    expect(clock.at).toBe(START);
     expect(originalGets()).toHaveLength(1);
 
     const young = lateAsk({ deferredAt: START });
@@ -128,12 +108,12 @@ describe("Discord adapter: a deferral Discord registers late", () => {
     fake.expireInteraction(TOKEN);
     const next = await adapter.post(young, "part two", opened);
     expect(discordMetaOf(next).via).toBe("channel");
-    expect(clock).toBe(START);
+    expect(clock.at).toBe(START);
   });
 
   it("does not wait for a deferral once the token is near its end", async () => {
     const q = lateAsk();
-    clock = START + 14 * 60_000 + 1;
+    clock.at = START + 14 * 60_000 + 1;
     const first = await adapter.post(q, "late in the token's life");
     expect(discordMetaOf(first).via).toBe("channel");
     expect(originalGets()).toEqual([]);
@@ -154,16 +134,16 @@ describe("/ask whose hand-over fails after the deferral", () => {
       env: env as unknown as Env,
       config: { applicationId: APP_ID, publicKey: signer.publicKeyHex, botToken: "t", apiUrl: "" },
       rawBody: raw,
-      headers: await signer.sign(raw, Math.floor(clock / 1000)),
+      headers: await signer.sign(raw, Math.floor(clock.at / 1000)),
       waitUntil: (p) => kept.push(p),
       submit,
       api,
-      now: () => clock,
-      sleep,
+      now: clock.now,
+      sleep: clock.sleep,
     });
     expect(await res.json()).toEqual({ type: 5 });
     // Discord registers the deferral this long after the response reached it.
-    fake.pendInteraction(TOKEN, CHANNEL_ID, { deferredAt: clock + deferredAfterMs });
+    fake.pendInteraction(TOKEN, CHANNEL_ID, { deferredAt: clock.at + deferredAfterMs });
     await Promise.all(kept);
   }
 

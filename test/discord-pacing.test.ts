@@ -1,62 +1,37 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { DiscordApi } from "../adapters/discord/api.ts";
-import { discordDelivery, discordSent } from "../adapters/discord/delivery.ts";
-import { createDiscordAdapter, DISCORD_RATE_RULES } from "../adapters/discord/discord-adapter.ts";
+import { discordSent } from "../adapters/discord/delivery.ts";
+import { DISCORD_RATE_RULES } from "../adapters/discord/discord-adapter.ts";
 import { nonceFor } from "../adapters/discord/nonce.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
 import type { Question, SentMessage } from "../src/chat/types.ts";
 import { localRateLimiter, type RateLimiter } from "../src/delivery/rate-limit.ts";
 import { ChatApiError } from "../src/errors.ts";
-import { FAKE_DISCORD_URL, FakeDiscord } from "./fakes/discord-api.ts";
-import { APP_ID, alice, CHANNEL_ID, GUILD_ID } from "./support/discord-payloads.ts";
+import type { FakeDiscord } from "./fakes/discord-api.ts";
+import {
+  DISCORD_START,
+  discordAdapterFor,
+  fakeDiscordOn,
+  mentionAsked,
+  TestClock,
+} from "./support/discord-adapter-fixture.ts";
+import { APP_ID, CHANNEL_ID } from "./support/discord-payloads.ts";
 
 /** Keyed posts (nonce + enforce_nonce) and the pacing all answers of a channel share, on the fake's clock. */
 
-const START = 1_790_000_000_000;
-let clock: number;
+const START = DISCORD_START;
+let clock: TestClock;
 let fake: FakeDiscord;
-const sleep = async (ms: number) => {
-  clock += ms;
-};
 
 beforeEach(() => {
-  clock = START;
-  fake = new FakeDiscord({ applicationId: APP_ID, now: () => clock });
-  fake.addChannel({ id: CHANNEL_ID, guild_id: GUILD_ID });
+  clock = new TestClock();
+  fake = fakeDiscordOn(clock, APP_ID);
 });
 
 /** One conversation object's adapter: its own REST client, as each object has. */
-function adapterFor(limiter?: RateLimiter): ChatAdapter {
-  const api = new DiscordApi({
-    baseUrl: FAKE_DISCORD_URL,
-    token: fake.token,
-    applicationId: APP_ID,
-    fetch: async (input, init) => fake.handle(new Request(input, init)),
-    now: () => clock,
-    sleep,
-    timeoutMs: 50,
-  });
-  return createDiscordAdapter({ api, botUserId: APP_ID, now: () => clock, sleep, limiter });
-}
+const adapterFor = (limiter?: RateLimiter): ChatAdapter =>
+  discordAdapterFor(fake, clock, { limiter, timeoutMs: 50 });
 
-function mention(text = "what changed?"): Question {
-  const asked = fake.seedMessage(CHANNEL_ID, { content: `<@${APP_ID}> ${text}` });
-  return {
-    id: `discord:message:${asked.id}`,
-    thread: {
-      platform: "discord",
-      workspaceId: GUILD_ID,
-      channelId: CHANNEL_ID,
-      threadId: asked.id,
-    },
-    text,
-    trigger: "mention",
-    user: { id: alice.id, name: "Alice" },
-    messageId: asked.id,
-    receivedAt: clock,
-    delivery: discordDelivery({ channelId: CHANNEL_ID, replyTo: asked.id }),
-  };
-}
+const mention = (text = "what changed?"): Question => mentionAsked(fake, text, clock.at);
 
 const creates = () => fake.calls(`POST /channels/${CHANNEL_ID}/messages`);
 const botShown = () => fake.visible(CHANNEL_ID).filter((m) => m.fromBot);
@@ -160,11 +135,11 @@ describe("Discord adapter: pacing shared by a channel's answers", () => {
   }
 
   it("paced by a shared limiter, 30 writes in a row meet no 429", async () => {
-    const limiter = localRateLimiter({ now: () => clock, sleep });
+    const limiter = localRateLimiter({ now: clock.now, sleep: clock.sleep });
     expect(await thirtyWrites(limiter)).toBe(0);
     expect(fake.rateLimited).toEqual([]);
     // The limiter spaced them: 29 gaps of 10 s / 9.
-    expect(clock - START).toBeGreaterThanOrEqual((29 * 10_000) / 9 - 1);
+    expect(clock.at - START).toBeGreaterThanOrEqual((29 * 10_000) / 9 - 1);
   });
 
   it("without it, the same writes run into Discord's limit", async () => {

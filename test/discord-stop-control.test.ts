@@ -4,9 +4,6 @@
  * without it, and the parse of a click with the presser's permissions.
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { DiscordApi } from "../adapters/discord/api.ts";
-import { discordDelivery } from "../adapters/discord/delivery.ts";
-import { createDiscordAdapter } from "../adapters/discord/discord-adapter.ts";
 import { parseInteraction } from "../adapters/discord/parse-interaction.ts";
 import {
   parseStopCustomId,
@@ -15,7 +12,14 @@ import {
 } from "../adapters/discord/stop-control.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
 import type { Question, ThreadRef } from "../src/chat/types.ts";
-import { FAKE_DISCORD_URL, FakeDiscord } from "./fakes/discord-api.ts";
+import type { FakeDiscord } from "./fakes/discord-api.ts";
+import {
+  discordAdapterFor,
+  fakeDiscordOn,
+  mentionAsked,
+  slashAsked,
+  TestClock,
+} from "./support/discord-adapter-fixture.ts";
 import { alice, CHANNEL_ID, componentInteraction, GUILD_ID } from "./support/discord-payloads.ts";
 
 const MAX_SNOWFLAKE = "18446744073709551615";
@@ -140,65 +144,18 @@ describe("parsing a Stop click", () => {
 describe("Discord adapter with controls", () => {
   let fake: FakeDiscord;
   let adapter: ChatAdapter;
-  let clock: number;
 
   beforeEach(() => {
-    clock = START;
-    fake = new FakeDiscord({ now: () => clock });
-    fake.addChannel({ id: CHANNEL_ID, guild_id: GUILD_ID });
-    const api = new DiscordApi({
-      baseUrl: FAKE_DISCORD_URL,
-      token: fake.token,
-      applicationId: fake.applicationId,
-      fetch: async (input, init) => fake.handle(new Request(input, init)),
-      now: () => clock,
-      sleep: async (ms) => {
-        clock += ms;
-      },
-    });
-    adapter = createDiscordAdapter({ api, botUserId: fake.applicationId, now: () => clock });
+    const clock = new TestClock(START);
+    fake = fakeDiscordOn(clock);
+    adapter = discordAdapterFor(fake, clock);
   });
 
-  function mention(): Question {
-    const asked = fake.seedMessage(CHANNEL_ID, { content: `<@${fake.applicationId}> why?` });
-    return {
-      id: `discord:message:${asked.id}`,
-      thread: {
-        platform: "discord",
-        workspaceId: GUILD_ID,
-        channelId: CHANNEL_ID,
-        threadId: asked.id,
-      },
-      text: "why?",
-      trigger: "mention",
-      user: { id: alice.id },
-      messageId: asked.id,
-      receivedAt: START,
-      delivery: discordDelivery({ channelId: CHANNEL_ID, replyTo: asked.id }),
-    };
-  }
+  const mention = (): Question => mentionAsked(fake, "why?", START);
 
   function ask(token: string): Question {
     fake.openInteraction(token, CHANNEL_ID);
-    return {
-      id: "discord:interaction:3000000000000000001",
-      thread: {
-        platform: "discord",
-        workspaceId: GUILD_ID,
-        channelId: CHANNEL_ID,
-        threadId: "interaction:3000000000000000001",
-      },
-      text: "why?",
-      trigger: "command",
-      user: { id: alice.id },
-      receivedAt: START,
-      delivery: discordDelivery({
-        interactionToken: token,
-        applicationId: fake.applicationId,
-        interactionExpiresAt: String(START + 15 * 60_000),
-        channelId: CHANNEL_ID,
-      }),
-    };
+    return slashAsked(fake, { token, text: "why?", receivedAt: START });
   }
 
   it("puts the Stop on a reply and removes it with an edit without controls (components: [])", async () => {
