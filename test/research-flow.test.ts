@@ -240,10 +240,9 @@ describe("task cards in a native Slack stream", () => {
     text: ["QUIC recovers losses per stream."],
   };
 
-  it("shows the model's steps as task cards while it thinks, all complete at the end", async () => {
-    const world = await slackWorld({ nativeStreaming: "ok" });
+  /** A question in a fresh DM with the bot, as message `ts`; the model answers with `steps`. */
+  async function askInDm(world: Awaited<ReturnType<typeof slackWorld>>, ts: string) {
     const channel = `D${freshChannel().slice(1)}`;
-    const ts = "1700006400.000100";
     world.slack.seedMessage(channel, { ts, user: "U0ANA", text: "q" });
     world.openrouter.reply(steps);
     await sendSlack(
@@ -257,6 +256,12 @@ describe("task cards in a native Slack stream", () => {
         event_ts: ts,
       }),
     );
+    return { channel, ts };
+  }
+
+  it("shows the model's steps as task cards while it thinks, all complete at the end", async () => {
+    const world = await slackWorld({ nativeStreaming: "ok" });
+    const { channel, ts } = await askInDm(world, "1700006400.000100");
     await settled(slackThread(channel, ts));
     const stream = world.slack
       .thread(channel, ts)
@@ -272,21 +277,7 @@ describe("task cards in a native Slack stream", () => {
   it("keeps to the progress line where the workspace rejects task cards", async () => {
     const world = await slackWorld({ nativeStreaming: "ok" });
     world.slack.taskCards = "invalid_arguments";
-    const channel = `D${freshChannel().slice(1)}`;
-    const ts = "1700006401.000100";
-    world.slack.seedMessage(channel, { ts, user: "U0ANA", text: "q" });
-    world.openrouter.reply(steps);
-    await sendSlack(
-      eventEnvelope({
-        type: "message",
-        channel_type: "im",
-        user: "U0ANA",
-        text: "q",
-        ts,
-        channel,
-        event_ts: ts,
-      }),
-    );
+    const { channel, ts } = await askInDm(world, "1700006401.000100");
     const rows = await settled(slackThread(channel, ts));
     expect(rows[0]?.state).toBe("answered");
     const shown = world.slack
