@@ -96,9 +96,10 @@ export async function signSlackBytes(
 export async function deliver(request: Request, over: Partial<Env> = {}): Promise<Response> {
   const ctx = createExecutionContext();
   const res = await worker.fetch(request, { ...env, ...over }, ctx);
-  await res.arrayBuffer();
+  const body = await res.arrayBuffer();
   await waitOnExecutionContext(ctx);
-  return res;
+  const empty = [101, 204, 205, 304].includes(res.status);
+  return new Response(empty ? null : body, { status: res.status, headers: res.headers });
 }
 
 /** `POST /slack/events` with `body` signed for real (unless `signed: false`). */
