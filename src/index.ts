@@ -120,7 +120,7 @@ app.post("/discord/interactions", webhookBodyLimit, async (c) => {
   return handleDiscordInteraction({
     env: c.env,
     config,
-    rawBody: new TextDecoder().decode(await c.req.arrayBuffer()),
+    rawBody: new Uint8Array(await c.req.arrayBuffer()),
     headers: c.req.raw.headers,
     waitUntil: (p) => c.executionCtx.waitUntil(p),
   });

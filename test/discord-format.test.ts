@@ -29,9 +29,18 @@ describe("renderDiscord", () => {
     );
   });
 
-  it("keeps a tilde fence open until its own closing marker", () => {
+  it("makes mentions inert inside a tilde fence, which Discord shows as text, and after it", () => {
     const md = "~~~\n```\n@everyone\n~~~\n@everyone";
-    expect(renderDiscord(md)).toBe(`~~~\n\`\`\`\n@everyone\n~~~\n@${ZWSP}everyone`);
+    expect(renderDiscord(md)).toBe(`~~~\n\`\`\`\n@${ZWSP}everyone\n~~~\n@${ZWSP}everyone`);
+  });
+
+  it("makes mentions inert where Discord reads no code: an unclosed or longer fence, an escaped backtick", () => {
+    expect(renderDiscord("````@everyone")).toBe(`\`\`\`\`@${ZWSP}everyone`);
+    expect(renderDiscord("```\n@here")).toBe(`\`\`\`\n@${ZWSP}here`);
+    expect(renderDiscord("````\n```\n@here\n````")).toBe(
+      `\`\`\`\`\n\`\`\`\n@${ZWSP}here\n\`\`\`\``,
+    );
+    expect(renderDiscord("\\`@everyone`")).toBe(`\\\`@${ZWSP}everyone\``);
   });
 
   it("leaves inline code untouched", () => {

@@ -4,7 +4,7 @@
  * ping nor a mention pill can come out of a model's text.
  */
 
-import { scanFences, TEXT } from "../../src/chat/markdown.ts";
+import { CODE, scanFences, TEXT } from "../../src/chat/markdown.ts";
 
 const ZWSP = "\u200b";
 const TABLE_SEPARATOR = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
@@ -12,13 +12,18 @@ const TABLE_SEPARATOR = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
 /** The model's markdown as Discord message content. */
 export function renderDiscord(markdown: string): string {
   const lines = markdown.split("\n");
-  const { role } = scanFences(markdown);
+  const { role, fenceOf, fences } = scanFences(markdown);
   const out: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
-    // Code renders literally: no mention in it can ping, and rewriting it would change it.
     if (role[i] !== TEXT) {
-      out.push(line);
+      // Code renders literally, so it is left byte-exact, but only where Discord reads code
+      // too: a closed ``` block (it has no ~~~ fences, and a longer fence or an unclosed one
+      // is text to it). Fence lines hold only a marker and an info string: made inert.
+      const fence = fences[fenceOf[i] ?? -1];
+      const literal =
+        role[i] === CODE && fence?.closed && fence.marker === "```" && !line.includes("```");
+      out.push(literal ? line : neutralizeDiscordMentions(line));
       continue;
     }
     const end = tableEnd(lines, i, role);
@@ -70,9 +75,10 @@ export function discordTextToPlain(
 }
 
 function neutralizeOutsideCode(line: string): string {
-  // Inline code never renders mentions; leave it byte-exact so it copies cleanly.
+  // Inline code never renders mentions; leave it byte-exact so it copies cleanly. A
+  // backslash-escaped backtick opens no code: Discord shows it, and what follows is text.
   return line
-    .split(/(`[^`\n]*`)/)
+    .split(/((?<!\\)`[^`\n]*`)/)
     .map((part, i) => (i % 2 === 1 ? part : neutralizeDiscordMentions(part)))
     .join("");
 }

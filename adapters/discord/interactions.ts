@@ -39,7 +39,8 @@ const MAX_CHOICE_CHARS = 100;
 export interface InteractionDeps {
   env: Env;
   config: DiscordConfig;
-  rawBody: string;
+  /** As received: verified as these bytes, parsed as their UTF-8 text. */
+  rawBody: string | Uint8Array;
   headers: Headers;
   waitUntil(p: Promise<unknown>): void;
   /** Defaults to `submitQuestion`. */
@@ -67,7 +68,9 @@ export async function handleDiscordInteraction(deps: InteractionDeps): Promise<R
 
   let interaction: ReturnType<typeof parseInteraction>;
   try {
-    interaction = parseInteraction(deps.rawBody, now);
+    const text =
+      typeof deps.rawBody === "string" ? deps.rawBody : new TextDecoder().decode(deps.rawBody);
+    interaction = parseInteraction(text, now);
   } catch (err) {
     if (err instanceof QuarryError && err.status < 500)
       return new Response(err.message, { status: err.status });

@@ -86,7 +86,10 @@ export async function messageCreateToQuestion(
   else if (inThreadConversation) trigger = "followup";
   else return null;
 
-  const self = botRole ? `<@!?${bot}>|<@&${botRole}>` : `<@!?${bot}>`;
+  // Ids are data (an operator's typo in DISCORD_APPLICATION_ID could hold `(`): escaped.
+  const self = botRole
+    ? `<@!?${escapeRegExp(bot)}>|<@&${escapeRegExp(botRole)}>`
+    : `<@!?${escapeRegExp(bot)}>`;
   const stripped = msg.content.replace(new RegExp(self, "g"), " ");
   const text = discordTextToPlain(stripped, msg.mentions)
     .replace(/[ \t]+/g, " ")
@@ -125,7 +128,15 @@ export async function messageCreateToQuestion(
 }
 
 function mentionsBot(msg: GatewayMessageCreateDispatchData, bot: string): boolean {
-  return msg.mentions.some((u) => u.id === bot) || new RegExp(`<@!?${bot}>`).test(msg.content);
+  return (
+    msg.mentions.some((u) => u.id === bot) ||
+    msg.content.includes(`<@${bot}>`) ||
+    msg.content.includes(`<@!${bot}>`)
+  );
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** Lookups remembered per isolate: the Gateway object lives for days and sees many servers. */

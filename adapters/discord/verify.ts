@@ -16,7 +16,8 @@ export interface VerifyDiscordOptions {
   signatureHex: string | null;
   /** `X-Signature-Timestamp`: unix seconds. */
   timestamp: string | null;
-  rawBody: string;
+  /** The body exactly as received (text decoded from other bytes, or minus a BOM, would not match). */
+  rawBody: string | Uint8Array;
   nowSeconds?: number;
 }
 
@@ -31,12 +32,22 @@ export async function verifyDiscordRequest(opts: VerifyDiscordOptions): Promise<
   if (!signature || !publicKey) return false;
   try {
     const key = await importKey(opts.publicKeyHex.toLowerCase(), publicKey);
-    const data = new TextEncoder().encode(timestamp + opts.rawBody);
+    const data = signedBytes(timestamp, opts.rawBody);
     return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, data);
   } catch {
     // A key that is not a valid curve point cannot have signed anything.
     return false;
   }
+}
+
+function signedBytes(timestamp: string, body: string | Uint8Array): Uint8Array {
+  const encoder = new TextEncoder();
+  if (typeof body === "string") return encoder.encode(timestamp + body);
+  const prefix = encoder.encode(timestamp);
+  const data = new Uint8Array(prefix.length + body.length);
+  data.set(prefix);
+  data.set(body, prefix.length);
+  return data;
 }
 
 function importKey(hex: string, raw: Uint8Array): Promise<CryptoKey> {

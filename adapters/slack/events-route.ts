@@ -34,15 +34,17 @@ export async function handleSlackEvents({
   request,
   waitUntil,
 }: SlackRouteDeps): Promise<Response> {
-  // Decoding the bytes ourselves: workerd warns when text() guesses a form body's charset.
-  const rawBody = new TextDecoder().decode(await request.arrayBuffer());
+  // Slack signs the bytes: they are verified as they came, and decoded only afterwards
+  // (ourselves: workerd warns when text() guesses a form body's charset).
+  const bytes = new Uint8Array(await request.arrayBuffer());
   const verified = await verifySlackRequest({
     signingSecret: config.signingSecret,
     timestamp: request.headers.get("x-slack-request-timestamp"),
     signature: request.headers.get("x-slack-signature"),
-    rawBody,
+    rawBody: bytes,
   });
   if (!verified) return Response.json({ ok: false, error: "invalid_signature" }, { status: 401 });
+  const rawBody = new TextDecoder().decode(bytes);
 
   const inbound = parseSlackRequest(request.headers.get("content-type") ?? "", rawBody);
   switch (inbound.kind) {
@@ -61,6 +63,8 @@ export async function handleSlackEvents({
       return handleCommand(env, api, inbound);
     case "notice":
       console.warn(`slack: ${inbound.type}`);
+      return new Response(null, { status: 200 });
+    case "other_event":
       return new Response(null, { status: 200 });
     case "interaction": {
       const click = stopClickOf(inbound.payload);

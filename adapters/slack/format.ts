@@ -15,11 +15,14 @@ import { withoutFenceLines } from "../../src/chat/markdown.ts";
 const ZWSP = "\u200B";
 /** `<!here>`, `<!channel|channel>`, `<!subteam^S1|@eng>`, `<!date^…|fallback>`; also entity-encoded. */
 const SPECIAL_MENTION = /(?:<|&lt;)!([^>\n]*?)(?:>|&gt;)/gi;
-/** `<@U123>`, `<@W123|name>`; also entity-encoded. */
-const USER_MENTION = /(?:<|&lt;)@([^>|\n]*?)(?:\|([^>\n]*?))?(?:>|&gt;)/gi;
+/** `<@U123>`, `<@W123|name>`; also entity-encoded. Not one already made inert (`<@​…>`), so neutralising is idempotent. */
+const USER_MENTION = /(?:<|&lt;)@(?!\u200b)([^>|\n]*?)(?:\|([^>\n]*?))?(?:>|&gt;)/gi;
 const CHANNEL_LINK = /<#([A-Z0-9]+)(?:\|([^>\n]*))?>/gi;
-/** Typed `@here` and friends: Slack can turn them into pings (`link_names`). Not inside words, so e-mail addresses survive. */
-const BARE_MASS_MENTION = /(^|[^\w@])@(here|channel|everyone|group)\b/gi;
+/**
+ * Typed `@here` and friends: Slack can turn them into pings (`link_names`). Not inside
+ * words, so e-mail addresses survive; after another `@` too (`@@here`), assuming the worst.
+ */
+const BARE_MASS_MENTION = /(^|[^\w])@(here|channel|everyone|group)\b/gi;
 
 /** The words a `<!…>` special mention shows, without its leading `@`. */
 function specialMentionLabel(inner: string): string | { fallback: string } {
@@ -58,13 +61,15 @@ export function renderSlack(markdown: string): string {
  * mrkdwn escaping of `&`, `<`, `>` (that escaping also keeps it from forming mentions).
  */
 export function toPlainFallback(markdown: string, max = 200): string {
-  const plain = neutralizeSlackMentions(withoutFenceLines(markdown))
+  const stripped = neutralizeSlackMentions(withoutFenceLines(markdown))
     .replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1")
     .replace(/\[([^\]]+)\]\([^)]*\)/g, "$1")
     .replace(/^\s{0,3}(?:#{1,6}|>)\s*/gm, "")
     .replace(/(\*\*|__|~~|`)/g, "")
     .replace(/\s+/g, " ")
     .trim();
+  // Again: taking the markup out joins what it kept apart (`@**here**` is `@here` now).
+  const plain = neutralizeSlackMentions(stripped);
   const chars = Array.from(plain);
   const short =
     chars.length > max
@@ -73,7 +78,11 @@ export function toPlainFallback(markdown: string, max = 200): string {
           .join("")
           .trimEnd()}…`
       : plain;
-  return short.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  // And once more where a cut made one (`@hereabouts` cut to `@here…`).
+  return neutralizeSlackMentions(short)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;");
 }
 
 export type NameLookup = ReadonlyMap<string, string> | Readonly<Record<string, string>>;

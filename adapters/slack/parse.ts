@@ -68,6 +68,21 @@ const AgentSessionStoppedSchema = v.object({
   }),
 });
 
+/**
+ * Any other event: only its envelope is checked. Slack retries an event that does not get
+ * a 2xx, so one Quarry has no use for is acknowledged, not refused.
+ * https://docs.slack.dev/apis/events-api/#responding
+ */
+const OtherEventSchema = v.object({
+  type: v.literal("event_callback"),
+  team_id: nonEmpty,
+  event_id: nonEmpty,
+  event: v.looseObject({ type: nonEmpty }),
+});
+
+/** The event types Quarry acts on; the `message.*` subscriptions all arrive as `message`. */
+const HANDLED_EVENTS = new Set(["message", "app_mention", "agent_session_stopped"]);
+
 const UrlVerificationSchema = v.object({
   type: v.literal("url_verification"),
   challenge: nonEmpty,
@@ -132,6 +147,8 @@ export type SlackInbound =
   | { kind: "url_verification"; challenge: string }
   /** Slack telling us something needing no answer (e.g. `app_rate_limited`): acknowledge it. */
   | { kind: "notice"; type: string }
+  /** An event of a type Quarry does not act on: acknowledged, nothing done. */
+  | { kind: "other_event"; type: string }
   | SlackEventInbound
   | SlackAgentStop
   | SlackCommand
@@ -165,6 +182,8 @@ function parseEventsApi(rawBody: string): SlackInbound {
   if (type !== "event_callback")
     throw new BadRequestError(`Unsupported Slack request type: ${String(type)}`);
   const inner = (body as { event?: { type?: unknown } }).event;
+  if (typeof inner?.type === "string" && !HANDLED_EVENTS.has(inner.type))
+    return { kind: "other_event", type: check(OtherEventSchema, body, "event").event.type };
   if (inner?.type === "agent_session_stopped") {
     const stop = check(AgentSessionStoppedSchema, body, "agent_session_stopped event");
     return {
@@ -231,6 +250,9 @@ export type SlackEventDecision =
   | { kind: "ignore"; reason: string }
   | { kind: "question"; trigger: SlackTrigger; question: Question };
 
+/** A user mention as Slack writes it: `<@U123>` or `<@U123|name>`; group 1 is the id. */
+const USER_MENTION = /<@([^>|]+)(?:\|[^>]*)?>/g;
+
 /** Subtypes that are still a person asking something; every other subtype (edits, joins, bot posts) is not. */
 const ANSWERABLE_SUBTYPES = new Set(["file_share", "thread_broadcast"]);
 
@@ -257,17 +279,21 @@ export function slackEventToQuestion(
   if (botUserId && event.user === botUserId) return ignore("our own message");
 
   const raw = event.text ?? "";
-  const ownMention = botUserId ? new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`, "g") : undefined;
+  // The id is compared, never built into a pattern: it is data, and could hold `(` or `[`.
+  const ours = (id: string) => id === botUserId;
   const inThread = event.thread_ts !== undefined && event.thread_ts !== event.ts;
   let trigger: SlackTrigger;
   if (event.type === "app_mention") trigger = "mention";
   else if (event.channel_type === "im") trigger = "dm";
-  else if (ownMention?.test(raw)) trigger = "mention";
+  else if (botUserId && [...raw.matchAll(USER_MENTION)].some((m) => ours(m[1] ?? "")))
+    trigger = "mention";
   else if (inThread) trigger = "followup";
   else return ignore("top-level channel message without a mention");
 
   // Without our id, an app_mention still starts with the mention that addressed us.
-  const stripped = ownMention ? raw.replace(ownMention, " ") : raw.replace(/^\s*<@[^>]+>/, " ");
+  const stripped = botUserId
+    ? raw.replace(USER_MENTION, (mention, id: string) => (ours(id) ? " " : mention))
+    : raw.replace(/^\s*<@[^>]+>/, " ");
   const text = slackTextToPlain(stripped)
     .replace(/[ \t]+/g, " ")
     .trim();

@@ -12,8 +12,11 @@ export interface VerifySlackRequestOptions {
   timestamp: string | null;
   /** `X-Slack-Signature`. */
   signature: string | null;
-  /** The body exactly as received: re-serialised JSON would not match. */
-  rawBody: string;
+  /**
+   * The body exactly as received: re-serialised JSON would not match, nor would text
+   * decoded from bytes that are not UTF-8 or that start with a BOM (decoding drops it).
+   */
+  rawBody: string | Uint8Array;
   /** Our clock in seconds; defaults to now. */
   nowSeconds?: number;
 }
@@ -39,12 +42,12 @@ export async function verifySlackRequest(opts: VerifySlackRequestOptions): Promi
     ["verify"],
   );
   // `subtle.verify` compares the MACs in constant time, so the hex never meets `===`.
-  return crypto.subtle.verify(
-    "HMAC",
-    key,
-    hexToBytes(match[1]),
-    encoder.encode(`v0:${timestamp}:${rawBody}`),
-  );
+  const body = typeof rawBody === "string" ? encoder.encode(rawBody) : rawBody;
+  const prefix = encoder.encode(`v0:${timestamp}:`);
+  const signed = new Uint8Array(prefix.length + body.length);
+  signed.set(prefix);
+  signed.set(body, prefix.length);
+  return crypto.subtle.verify("HMAC", key, hexToBytes(match[1]), signed);
 }
 
 function hexToBytes(hex: string): Uint8Array {

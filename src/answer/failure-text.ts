@@ -1,4 +1,5 @@
 import { ChatApiError, ConfigError, QuarryError } from "../errors.ts";
+import { redactText } from "../log.ts";
 import { OpenRouterError, toUserMessage } from "../openrouter/openrouter-error.ts";
 
 /** One plain sentence for a failure that is not OpenRouter's (those have their own texts). */
@@ -11,7 +12,14 @@ export function failureText(err: unknown): string {
   return "Something went wrong inside Quarry while answering. The error was logged; please ask again.";
 }
 
-/** The plain sentence for any failure, OpenRouter's included. */
-export function describeFailure(err: unknown): string {
-  return err instanceof OpenRouterError ? toUserMessage(err) : failureText(err);
+/**
+ * The plain sentence for any failure, OpenRouter's included, with `secrets` (and anything
+ * shaped like a key or token) taken out: it quotes what an upstream said, and an upstream
+ * may quote what it was sent.
+ */
+export function describeFailure(err: unknown, secrets: readonly string[] = []): string {
+  return redactText(
+    err instanceof OpenRouterError ? toUserMessage(err) : failureText(err),
+    secrets,
+  );
 }

@@ -1,5 +1,6 @@
 import { openRouterConfig } from "../config.ts";
 import { QuarryError } from "../errors.ts";
+import { knownSecrets } from "../log.ts";
 import { fetchGenerationCost } from "../openrouter/generation-cost.ts";
 import { abortStopsBilling, isSameModel } from "../openrouter/model-rules.ts";
 import { OpenRouterError } from "../openrouter/openrouter-error.ts";
@@ -85,7 +86,7 @@ export async function finishFailed(
         : "⏹️ Stopped."
       : stalled
         ? "⚠️ This answer stopped making progress (no word from OpenRouter or the chat platform for minutes), so I ended it. Ask again to retry."
-        : `⚠️ ${describeFailure(err)}`;
+        : `⚠️ ${describeFailure(err, knownSecrets(job.deps.env))}`;
   const { text, sources } = numberSources(job.text, streamed.citations);
   const parts = [
     text.trim() ? `${text}\n\n${message}\n_The answer above is incomplete._` : message,

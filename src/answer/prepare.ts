@@ -1,6 +1,7 @@
 import type { ChatAdapter } from "../chat/adapter.ts";
 import type { Question } from "../chat/types.ts";
 import { openRouterConfig } from "../config.ts";
+import { knownSecrets } from "../log.ts";
 import { hashUser } from "../openrouter/hash-user.ts";
 import { createModelCatalog } from "../openrouter/model-catalog.ts";
 import { chooseModel } from "../openrouter/model-choice.ts";
@@ -72,7 +73,7 @@ export async function prepare(job: AnswerJob): Promise<Setup | { ended: Promise<
     };
   } catch (err) {
     // e.g. the model catalog refused the API key, a var is malformed, KV timed out.
-    return end(job, `⚠️ ${describeFailure(err)}`);
+    return end(job, `⚠️ ${describeFailure(err, knownSecrets(job.deps.env))}`);
   }
 }
 

@@ -8,6 +8,8 @@ export interface DiscordSigner {
   publicKeyHex: string;
   /** Signature headers for this body, stamped `timestamp` (unix seconds, default now). */
   sign(rawBody: string, timestamp?: number): Promise<Headers>;
+  /** The hex signature of exactly these bytes (`timestamp + body` already joined). */
+  signBytes(data: Uint8Array): Promise<string>;
 }
 
 export const toHex = (bytes: ArrayBuffer | Uint8Array) =>
@@ -19,14 +21,15 @@ export async function createDiscordSigner(): Promise<DiscordSigner> {
     "verify",
   ])) as CryptoKeyPair;
   const publicKeyHex = toHex((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
+  const signBytes = async (data: Uint8Array) =>
+    toHex(await crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, data));
   return {
     publicKeyHex,
+    signBytes,
     async sign(rawBody, timestamp = Math.floor(Date.now() / 1000)) {
-      const data = new TextEncoder().encode(`${timestamp}${rawBody}`);
-      const signature = await crypto.subtle.sign({ name: "Ed25519" }, pair.privateKey, data);
       return new Headers({
         "Content-Type": "application/json",
-        "X-Signature-Ed25519": toHex(signature),
+        "X-Signature-Ed25519": await signBytes(new TextEncoder().encode(`${timestamp}${rawBody}`)),
         "X-Signature-Timestamp": String(timestamp),
       });
     },
