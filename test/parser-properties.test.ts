@@ -111,8 +111,8 @@ describe("the Slack parser", () => {
       fc.string({ maxLength: 20 }),
     );
     fc.assert(
-      fc.property(type, fc.string({ maxLength: 300 }), fc.option(fc.string()), (t, body, retry) => {
-        const inbound = readOrRefuse(() => parseSlackRequest(t, body, { retryNum: retry }));
+      fc.property(type, fc.string({ maxLength: 300 }), (t, body) => {
+        const inbound = readOrRefuse(() => parseSlackRequest(t, body));
         if (inbound) followSlack(inbound);
       }),
       runs(500),
