@@ -219,8 +219,9 @@ export class FakeOpenRouter {
   }
 }
 
+/** A string body goes as it is: what a gateway's HTML error page looks like on the wire. */
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+  return new Response(typeof body === "string" ? body : JSON.stringify(body), {
     status,
     headers: { "Content-Type": "application/json", ...headers },
   });
