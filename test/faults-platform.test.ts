@@ -2,7 +2,8 @@
  * Platform faults with one effect each and nothing lost, the cells no other file covers (the
  * fault matrix in the final report names those): Slack and Discord answering 5xx while the
  * answer is posted and edited (applied first or not), a 429 on the first post, a restart of a
- * Discord answer's conversation object mid-answer, and one `/ask` interaction delivered twice.
+ * Discord answer's conversation object (mid-answer and before any text), and one Slack event
+ * or `/ask` interaction delivered twice at once.
  */
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -27,7 +28,7 @@ import {
   sendInteraction,
 } from "./support/discord-world.ts";
 import { restartDurableObject } from "./support/restart.ts";
-import { sendMention } from "./support/slack-requests.ts";
+import { eventEnvelope, mentionEvent, sendMention, sendSlack } from "./support/slack-requests.ts";
 import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
 
 const END = "and that is the whole answer.";
@@ -60,6 +61,29 @@ async function slackAnswer(fault: (w: Awaited<ReturnType<typeof slackWorld>>) =>
     world.network.log.filter((l) => l.url === `${FAKE_SLACK_URL}/${method}`);
   return { ...world, rows, bots, shown: bots.map((m) => m.text).join("\n"), calls };
 }
+
+describe("Slack: one event delivered twice at once", () => {
+  it("the event and Slack's retry of it (X-Slack-Retry-Num) arriving together: one answer", async () => {
+    const world = await slackWorld();
+    const channel = freshChannel();
+    const ts = "1700009600.000100";
+    world.slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> rocks?" });
+    world.openrouter.reply(steady);
+    const event = eventEnvelope(mentionEvent(channel, ts, "rocks?"), { eventId: "EvTWICE" });
+    const retry = { "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout" };
+    const statuses = await Promise.all([
+      sendSlack(event).then((r) => r.status),
+      sendSlack(event, { headers: retry }).then((r) => r.status),
+    ]);
+    expect(statuses).toEqual([200, 200]);
+    const rows = await settled(slackThread(channel, ts));
+    expect(rows.map((q) => q.state)).toEqual(["answered"]);
+    expect(world.openrouter.chatBodies).toHaveLength(1);
+    const bots = world.slack.thread(channel, ts).filter((m) => m.bot_id);
+    expect(bots).toHaveLength(1);
+    expect(count(bots[0]?.text ?? "", WHOLE)).toBe(1);
+  });
+});
 
 describe("Slack: the Web API fails while the answer is posted", () => {
   it("chat.update answering HTTP 503 three times: the answer arrives complete, once", async () => {
@@ -181,6 +205,22 @@ describe("Discord: the answer's object restarts, or the interaction comes twice"
     expect(shown).toMatch(/interrupted/i);
     expect(world.openrouter.chatBodies).toHaveLength(1);
   }, 30_000);
+
+  it("a restart before any text runs the question again, once, and answers it in @original", async () => {
+    const world = await discordWorld();
+    world.openrouter.reply({ keepalives: 50, delayMs: 200, text: ["lost"] });
+    world.openrouter.reply({ text: ["The answer after the restart."] });
+    const asked = await ask(world, "rocks?");
+    await eventually(() => world.openrouter.chatBodies.length === 1);
+    await restartDurableObject(conversation(asked.thread));
+    await runDurableObjectAlarm(conversation(asked.thread));
+    const rows = await discordSettled(asked.thread);
+    expect(rows).toEqual([expect.objectContaining({ state: "answered", attempts: 2 })]);
+    expect(world.openrouter.chatBodies).toHaveLength(2);
+    expect(botMessages(world).map((m) => m.id)).toEqual([asked.original?.id]);
+    expect(count(shownOn(world), "The answer after the restart.")).toBe(1);
+    expect(shownOn(world)).not.toContain("lost");
+  });
 
   it("the same /ask interaction delivered twice: one deferral, one answer", async () => {
     const world = await discordWorld();
