@@ -177,6 +177,21 @@ export const OPENROUTER_FAULTS: Fault[] = [
     says: [`The provider behind ${M} returned an error: upstream overloaded, retry later`],
   },
   {
+    name: "200 stream whose first chunk is an in-band 503 with no instance: a listed fallback answers",
+    fallbacksListed: true,
+    replies: [
+      { midStreamError: { code: 503, message: `No instances available for ${DEEP}` } },
+      { text: ["Granite is harder, answered by the fallback."], usage: { cost: FALLBACK_COST } },
+    ],
+    spentUsd: FALLBACK_COST,
+    state: "answered",
+    requests: 2,
+    says: [
+      "Granite is harder, answered by the fallback.",
+      `Answered by \`perplexity/sonar-deep-research\` because ${M} is not available`,
+    ],
+  },
+  {
     name: "200 stream with an in-band error chunk after some text",
     replies: [
       {
