@@ -229,6 +229,17 @@ describe("streamChat errors", () => {
     expect(err).toMatchObject({ code: "network", status: 0, retryable: true });
   });
 
+  it("turns a body cut mid-stream into a retryable stream error, after yielding the text", async () => {
+    fake.reply({ text: ["Partial", " never"], cutAfter: 2 });
+    const { events, error } = await run(request());
+    expect(textOf(events)).toBe("Partial");
+    const err = asOpenRouterError(error);
+    expect(err).toMatchObject({ code: "stream_error", status: 0, retryable: true });
+    expect(toUserMessage(err)).toBe(
+      `The answer from \`${DEEP}\` broke off: the connection to OpenRouter was cut mid-answer; ask again to retry`,
+    );
+  });
+
   it("throws an in-band error after yielding the partial text", async () => {
     fake.reply({
       text: ["Partial", " answer"],

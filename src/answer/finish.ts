@@ -64,8 +64,12 @@ export async function finishFailed(
     }
   }
   if (setup) {
-    if (streamed.asked) await setup.budget.settle(streamed.usage?.cost, streamed.streaming);
-    else await setup.budget.release();
+    if (!streamed.asked) await setup.budget.release();
+    // OpenRouter refused the request with an HTTP status (401, 402, 429, 503…): no generation
+    // ran and nothing is billed, so the running estimate (the prompt) is not spent either.
+    else if (err instanceof OpenRouterError && err.status > 0)
+      await setup.budget.settle(0, streamed.streaming);
+    else await setup.budget.settle(streamed.usage?.cost, streamed.streaming);
   }
   const reason = job.controller.signal.reason;
   if (reason instanceof PlatformRefusal) return job.refused(reason.refusal);

@@ -77,7 +77,9 @@ export async function* streamChat(
     });
     const decoder = new TextDecoder();
     for (;;) {
-      const { done, value } = await guard.race(reader.read());
+      const { done, value } = await guard.race(
+        readBody(reader, guard.controller.signal, req.model),
+      );
       parser.feed(done ? decoder.decode() : decoder.decode(value, { stream: true }));
       if (done) parser.reset({ consume: true });
       for (const event of state.events.splice(0)) {
@@ -139,6 +141,28 @@ async function jsonBodyError(response: Response, model: string): Promise<OpenRou
     | { error?: OpenRouterErrorBody }
     | undefined;
   return body?.error ? errorFromBody(0, body.error, { model }) : earlyEnd(model);
+}
+
+/**
+ * The next piece of the body. A read that fails without an abort is the connection dropping
+ * mid-answer (workerd: `TypeError: Network connection lost.`): OpenRouter's stream broke,
+ * which asking again may mend, not a fault inside Quarry.
+ */
+async function readBody(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  signal: AbortSignal,
+  model: string,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  try {
+    return await reader.read();
+  } catch (cause) {
+    if (signal.aborted) throw signal.reason;
+    throw new OpenRouterError(
+      "stream_error",
+      "OpenRouter: the connection to OpenRouter was cut mid-answer; ask again to retry",
+      { retryable: true, model, cause },
+    );
+  }
 }
 
 function earlyEnd(model: string): OpenRouterError {

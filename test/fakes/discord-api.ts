@@ -17,6 +17,7 @@ import {
   ScriptedFaults,
   ScriptedLimits,
   SlidingWindows,
+  serverError,
   untilAborted,
   type WindowRule,
 } from "./discord-limits.ts";
@@ -148,6 +149,11 @@ export class FakeDiscord extends DiscordStore {
     this.faults.add(match, times, { kind: "hang", applied: opts.applied ?? false });
   }
 
+  /** The next `times` requests matching `match` get an HTTP 5xx; with `applied`, carried out first. */
+  serverErrorNext(match: RouteMatcher, times = 1, o: { status?: number; applied?: boolean } = {}) {
+    this.faults.add(match, times, { kind: "server_error", applied: !!o.applied, status: o.status });
+  }
+
   /** The next `times` requests matching `match` are carried out, but the client sees a network failure. */
   loseResponseNext(match: RouteMatcher, times = 1): void {
     this.faults.add(match, times, { kind: "lose", applied: true });
@@ -168,9 +174,11 @@ export class FakeDiscord extends DiscordStore {
     };
     this.requests.push(record);
     const fault = this.faults.take(`${req.method} ${path}`);
-    if (fault?.kind === "hang") {
+    if (fault && fault.kind !== "lose") {
       if (fault.applied) this.respond(req.method, path, url.searchParams, body, req.headers);
-      return untilAborted(req.signal);
+      if (fault.kind === "hang") return untilAborted(req.signal);
+      record.status = fault.status ?? 500;
+      return serverError(record.status);
     }
     const res = this.respond(req.method, path, url.searchParams, body, req.headers);
     record.status = res.status;

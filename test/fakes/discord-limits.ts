@@ -102,11 +102,16 @@ export class ScriptedLimits {
   }
 }
 
-/** A scripted fault: `hang` (no answer until the client aborts) or `lose` (applied, answer lost). */
+/**
+ * A scripted fault: `hang` (no answer until the client aborts), `lose` (applied, answer lost)
+ * or `server_error` (an HTTP 5xx, applied first or not).
+ */
 export interface Fault {
-  kind: "hang" | "lose";
-  /** For `hang`: whether Discord applied the request before going silent. */
+  kind: "hang" | "lose" | "server_error";
+  /** For `hang` and `server_error`: whether Discord applied the request before failing. */
   applied: boolean;
+  /** For `server_error`: the HTTP status. */
+  status?: number;
 }
 
 export class ScriptedFaults {
@@ -121,7 +126,7 @@ export class ScriptedFaults {
     const f = this.faults.find((x) => x.times > 0 && matches(x.match, route));
     if (!f) return undefined;
     f.times--;
-    return { kind: f.kind, applied: f.applied };
+    return { kind: f.kind, applied: f.applied, status: f.status };
   }
 }
 
@@ -131,5 +136,13 @@ export function untilAborted(signal: AbortSignal): Promise<never> {
     const fail = () => reject(signal.reason ?? new DOMException("aborted", "AbortError"));
     if (signal.aborted) fail();
     else signal.addEventListener("abort", fail, { once: true });
+  });
+}
+
+/** An HTTP 5xx in Discord's shape: `{"message":"500: Internal Server Error","code":0}`. */
+export function serverError(status: number): Response {
+  return new Response(JSON.stringify({ message: `${status}: Internal Server Error`, code: 0 }), {
+    status,
+    headers: { "Content-Type": "application/json" },
   });
 }

@@ -44,10 +44,21 @@ export interface ScriptedReply {
   generationCost?: number;
   /** Answer before streaming: HTTP `status` with this JSON `body` (and headers, e.g. Retry-After). */
   error?: { status: number; body: unknown; headers?: Record<string, string> };
-  /** After the text: an HTTP-200 chunk with top-level `error` and `finish_reason: "error"`. */
-  midStreamError?: { code: string | number; message: string };
+  /**
+   * After the text: an HTTP-200 chunk with top-level `error` and `finish_reason: "error"`, as
+   * OpenRouter sends once the stream has begun (`metadata` e.g. `{ raw, provider_name }` for
+   * "Provider returned error"). With no `text` it is the first chunk after the opening one.
+   */
+  midStreamError?: { code: string | number; message: string; metadata?: Record<string, unknown> };
+  /** After the text: a chunk whose only sign of trouble is `finish_reason: "error"` (no `error`). */
+  errorFinish?: boolean;
   /** End the stream after this many reasoning/text chunks, without finish_reason or [DONE]. */
   dropAfter?: number;
+  /**
+   * Send this many SSE frames (keep-alives and the opening chunk included), then fail the body
+   * the way a connection cut mid-stream does: the next read rejects with a network `TypeError`.
+   */
+  cutAfter?: number;
   /** Pause before every frame, keep-alives included. */
   delayMs?: number;
   /** After the keep-alives, send nothing more until the request is aborted. */
@@ -61,7 +72,7 @@ export interface ScriptedReply {
   hangAfter?: number;
 }
 
-export type Step = { frame: string } | { hang: true };
+export type Step = { frame: string } | { hang: true } | { cut: true };
 
 /** A web search as OpenRouter's OpenAPI spec has it: `tool_name`, `arguments` as a JSON string. */
 export function searchCall(query: string, id = `srvtool_${query.length}`): FakeDetails {
@@ -182,6 +193,10 @@ export function chatSteps(reply: ScriptedReply, id: string, modelId: string): St
         choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }],
       }),
     });
+    return steps;
+  }
+  if (reply.errorFinish) {
+    steps.push({ frame: choice({ content: "" }, "error") });
     return steps;
   }
   steps.push({ frame: choice({ content: "" }, reply.finishReason ?? "stop") });

@@ -128,7 +128,11 @@ export class FakeOpenRouter {
     this.generations.set(id, { id, model: answering.model, reply, record, lookups: 0 });
     const all = chatSteps(reply, id, answering.model);
     const steps: Step[] =
-      reply.hangAfter === undefined ? all : [...all.slice(0, reply.hangAfter), { hang: true }];
+      reply.cutAfter !== undefined
+        ? [...all.slice(0, reply.cutAfter), { cut: true }]
+        : reply.hangAfter === undefined
+          ? all
+          : [...all.slice(0, reply.hangAfter), { hang: true }];
     const delayMs = reply.delayMs ?? 0;
     let index = 0;
     let wake: (() => void) | undefined;
@@ -156,6 +160,11 @@ export class FakeOpenRouter {
         // An aborted fetch fails its body's reads with the abort reason, as a real one does.
         if (abortReason !== undefined) return controller.error(abortReason);
         if (index >= steps.length) return controller.close();
+        if ("cut" in step) {
+          // What workerd's fetch gives a reader when the peer resets the connection mid-body.
+          index = steps.length;
+          return controller.error(new TypeError("Network connection lost."));
+        }
         index++;
         if ("frame" in step) controller.enqueue(encoder.encode(step.frame));
         if (index >= steps.length) controller.close();
@@ -210,8 +219,9 @@ export class FakeOpenRouter {
   }
 }
 
+/** A string body goes as it is: what a gateway's HTML error page looks like on the wire. */
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+  return new Response(typeof body === "string" ? body : JSON.stringify(body), {
     status,
     headers: { "Content-Type": "application/json", ...headers },
   });

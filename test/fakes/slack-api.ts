@@ -18,7 +18,7 @@ import {
   str,
   visibleText,
 } from "./slack-content.ts";
-import { ScriptedFaults, untilAborted } from "./slack-faults.ts";
+import { type Outage, outageResponse, ScriptedFaults, untilAborted } from "./slack-faults.ts";
 import { type FakeRateRule, type RateLimitedCall, SlidingWindows } from "./slack-limits.ts";
 import { SlackMessages } from "./slack-messages.ts";
 
@@ -143,6 +143,11 @@ export class FakeSlack {
     this.faults.failNext(method, error);
   }
 
+  /** The next `times` calls of `method` get an HTTP 5xx (carried out first when `applied`). */
+  serverErrorNext(method: string, times = 1, outage: Outage = { status: 503 }): void {
+    this.faults.serverErrorNext(method, times, outage);
+  }
+
   /** The next `times` calls of `method` get no answer until the client aborts them (nothing changes). */
   hangNext(method: string, times = 1): void {
     this.faults.hangNext(method, times);
@@ -240,6 +245,8 @@ export class FakeSlack {
     if (limited) return limited;
     const failure = this.faults.failure(method);
     if (failure) return reply({ ok: false, error: failure });
+    const outage = this.faults.serverError(method);
+    if (outage && !outage.applied) return outageResponse(outage);
 
     let answer: Answer;
     try {
@@ -252,6 +259,7 @@ export class FakeSlack {
     // The call took effect; only its answer is lost (a connection reset on the way back).
     if (this.faults.loseResponse(method))
       throw new TypeError(`fake Slack: connection lost after ${method}`);
+    if (outage) return outageResponse(outage);
     if (answer.ok && isJson && !/charset=utf-8/i.test(contentType))
       answer.warning = "missing_charset";
     return reply(answer);
