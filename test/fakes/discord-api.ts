@@ -29,6 +29,7 @@ import {
   checkNonce,
   DiscordError,
   discordResponse,
+  type FakeDiscordOptions,
   GATEWAY_BOT,
   type Json,
   type RateHeaders,
@@ -39,21 +40,9 @@ import {
 
 export type { PendingCode } from "./discord-interactions.ts";
 export type { DiscordRequest, FakeChannel } from "./discord-store.ts";
-export type { RouteMatcher } from "./discord-wire.ts";
+export type { FakeDiscordOptions, RouteMatcher } from "./discord-wire.ts";
 
 export const FAKE_DISCORD_URL = "https://discord.test/api/v10";
-
-export interface FakeDiscordOptions {
-  token?: string;
-  applicationId?: string;
-  /** The fake's clock (epoch ms): rate windows, nonce memory, deferrals and ids run on it. */
-  now?: () => number;
-  /**
-   * How long a `nonce` sent with `enforce_nonce` dedupes creates. Discord says "the past
-   * few minutes"; the fake keeps it short so nothing leans on a longer memory.
-   */
-  nonceWindowMs?: number;
-}
 
 /** Message writes of every route that lands in one channel share this bucket. */
 const MESSAGES_BUCKET = bucketOf("POST /channels/:id/messages");

@@ -226,3 +226,15 @@ export function bucketOf(route: string): string {
   for (const c of template) h = (h * 31 + c.charCodeAt(0)) | 0;
   return (h >>> 0).toString(16).padStart(8, "0");
 }
+
+export interface FakeDiscordOptions {
+  token?: string;
+  applicationId?: string;
+  /** The fake's clock (epoch ms): rate windows, nonce memory, deferrals and ids run on it. */
+  now?: () => number;
+  /**
+   * How long a `nonce` sent with `enforce_nonce` dedupes creates. Discord says "the past
+   * few minutes"; the fake keeps it short so nothing leans on a longer memory.
+   */
+  nonceWindowMs?: number;
+}
