@@ -18,8 +18,8 @@ import {
 } from "./http-fakes.ts";
 import { runLoad } from "./load.ts";
 import { type Conversation, discordSigner, replyFor, SIGNING_SECRET } from "./scenario.ts";
-import type { World } from "./send.ts";
-import { machine } from "./stats.ts";
+import { stopSender, type World } from "./send.ts";
+import { load, machine } from "./stats.ts";
 import { markCompleted } from "./verify.ts";
 import { type DevWorker, quarryConfig, startWorker } from "./wrangler-dev.ts";
 
@@ -63,6 +63,7 @@ const workers: DevWorker[] = [];
 let failed = false;
 
 async function shutdown(): Promise<void> {
+  stopSender();
   await Promise.all(workers.map((x) => x.stop()));
   for (const s of servers) s.closeAllConnections();
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -72,7 +73,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const)
 
 try {
   console.log(`machine: ${machine()}`);
-  console.log(`date: ${new Date().toISOString()}`);
+  console.log(`date: ${new Date().toISOString()}; load average ${load()}`);
   const quarry = await startWorker(
     "quarry",
     quarryConfig(readFileSync(`${root}wrangler.toml`, "utf8"), root),
@@ -113,6 +114,7 @@ try {
     for (const line of ack.lines) console.log(line);
     failed ||= ack.losses > 0;
   }
+  console.log(`\nload average at the end: ${load()}`);
   console.log(
     `\nverdict: ${failed ? "FAIL (loss, duplicate or wrong thread)" : "ok: no loss, no duplicate, no wrong thread"}`,
   );

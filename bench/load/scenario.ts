@@ -120,10 +120,17 @@ function conversation(
   };
 }
 
+/** A webhook request as the platform would send it, ready for fire.ts. */
+export interface SignedRequest {
+  method: "POST";
+  headers: Record<string, string>;
+  body: string;
+}
+
 let tsCounter = 0;
 
 /** The signed request Slack would send for an @mention asking question `c.id`. */
-export function slackMention(c: Conversation, slack: SlackWorkspaces): RequestInit {
+export function slackMention(c: Conversation, slack: SlackWorkspaces): SignedRequest {
   const now = Date.now();
   c.thread = `${Math.floor(now / 1000)}.${String(++tsCounter).padStart(6, "0")}`;
   const user = `U${c.workspace}ASK`;
@@ -151,7 +158,7 @@ export function slackMention(c: Conversation, slack: SlackWorkspaces): RequestIn
   return signedSlack(body);
 }
 
-export function signedSlack(body: string, secret = SIGNING_SECRET): RequestInit {
+export function signedSlack(body: string, secret = SIGNING_SECRET): SignedRequest {
   const ts = String(Math.floor(Date.now() / 1000));
   const mac = createHmac("sha256", secret).update(`v0:${ts}:${body}`).digest("hex");
   return {
@@ -201,7 +208,7 @@ export function discordAsk(
   c: Conversation,
   discord: FakeDiscord,
   signer: DiscordSigner,
-): RequestInit {
+): SignedRequest {
   const id = (BigInt(Date.now() - 1420070400000) << 22n) + ++interactionCounter;
   c.thread = `load-token-${id}`;
   const base = askInteraction(`QID-${c.id} what does the research say?`, {

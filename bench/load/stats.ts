@@ -1,5 +1,5 @@
 /** Percentiles and the machine line every figure is printed with. */
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 
 /** Nearest-rank percentile of `values` (ms); NaN when empty. */
 export function percentile(values: number[], p: number): number {
@@ -17,4 +17,11 @@ export function p50p99(values: number[]): string {
 export function machine(): string {
   const list = cpus();
   return `${list[0]?.model.trim() ?? "unknown CPU"}, ${list.length} cores, node ${process.version}, ${process.platform}`;
+}
+
+/** The 1, 5 and 15-minute load averages: other work on the machine moves every figure. */
+export function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 }
