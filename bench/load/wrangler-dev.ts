@@ -4,7 +4,7 @@
  * .wrangler/state are never read or written. Stopped by killing wrangler's process group.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -40,7 +40,9 @@ export async function startWorker(
   const bin = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
   const args = [bin, "dev", "--local", "--ip", "127.0.0.1", "--port", String(port)];
   args.push("--inspector-port", String(inspector), "--persist-to", join(dir, "state"));
-  args.push("--config", join(dir, "wrangler.toml"), "--log-level", "warn");
+  // Quiet unless BENCH_LOAD_LOG_DIR asks for the Worker's log lines (kept below).
+  const logLevel = process.env.BENCH_LOAD_LOG_DIR ? "log" : "warn";
+  args.push("--config", join(dir, "wrangler.toml"), "--log-level", logLevel);
   const child = spawn(process.execPath, args, {
     cwd: dir,
     detached: true,
@@ -48,8 +50,11 @@ export async function startWorker(
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
   });
   let output = "";
+  // BENCH_LOAD_LOG_DIR=dir keeps each Worker's whole output (its JSON log lines) in dir/<label>.log.
+  const logDir = process.env.BENCH_LOAD_LOG_DIR;
   const keep = (b: Buffer) => {
     output = (output + b.toString()).slice(-20_000);
+    if (logDir) appendFileSync(join(logDir, `${label}.log`), b);
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
