@@ -1,12 +1,12 @@
 /**
  * The verdict, read from the fakes' own records: each answer must appear complete in its
  * own thread (the Slack thread of the mention; the Discord interaction's `@original`), and
- * its end marker exactly once across every message of every workspace and channel.
+ * its begin and end markers exactly once across every message of every workspace and channel.
  */
 import type { FakeDiscord } from "../../test/fakes/discord-api.ts";
 import { visibleText } from "../../test/fakes/slack-content.ts";
 import type { SlackWorkspaces } from "./http-fakes.ts";
-import { type Conversation, endMarker } from "./scenario.ts";
+import { beginMarker, type Conversation, endMarker } from "./scenario.ts";
 
 const squash = (s: string) => s.replace(/\s+/g, " ").trim();
 
@@ -78,12 +78,14 @@ export function verdict(
 ): Verdict {
   const messages = allMessages(slack, discord);
   const v: Verdict = { answered: 0, losses: [], duplicates: [], wrongThread: [] };
+  const occurrences = (text: string, marker: string) => text.split(marker).length - 1;
   for (const c of list) {
-    const marker = endMarker(c.id);
-    const hits = messages.flatMap((m) =>
-      m.text.split(marker).length - 1 > 0 ? [{ ...m, n: m.text.split(marker).length - 1 }] : [],
+    // Both markers: a second copy that was cut short still carries its beginning.
+    const markers = [beginMarker(c.id), endMarker(c.id)];
+    const hits = messages.filter((m) => markers.some((k) => occurrences(m.text, k) > 0));
+    const count = Math.max(
+      ...markers.map((k) => hits.reduce((sum, m) => sum + occurrences(m.text, k), 0)),
     );
-    const count = hits.reduce((s, h) => s + h.n, 0);
     const own =
       c.platform === "slack"
         ? `slack:${c.workspace}:${c.channel}:${c.thread}`
