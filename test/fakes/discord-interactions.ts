@@ -21,12 +21,16 @@ interface Interaction {
 
 export class FakeInteractions {
   private readonly all = new Map<string, Interaction>();
+  private readonly now: () => number;
+  /** Posts the deferred "thinking…" message in the channel and returns its id. */
+  private readonly postOriginal: (channelId: string) => string;
 
-  constructor(
-    private readonly now: () => number,
-    /** Posts the deferred "thinking…" message in the channel and returns its id. */
-    private readonly postOriginal: (channelId: string) => string,
-  ) {}
+  // Fields assigned by hand, not parameter properties: bench/load runs these fakes in Node
+  // with --experimental-strip-types, which takes erasable syntax only.
+  constructor(now: () => number, postOriginal: (channelId: string) => string) {
+    this.now = now;
+    this.postOriginal = postOriginal;
+  }
 
   /** Discord sent this interaction; its deferral is not registered yet (optionally: it will be at `deferredAt`). */
   pend(token: string, channelId: string, opts: { code?: PendingCode; deferredAt?: number }): void {

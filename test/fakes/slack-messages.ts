@@ -36,8 +36,12 @@ export class SlackMessages {
   /** Native streams open, by `channel:ts`, with when they started. */
   readonly streams = new Map<string, number>();
   private lastMicros = 1_700_000_000_000_000;
+  private readonly ws: WorkspaceSettings;
 
-  constructor(private readonly ws: WorkspaceSettings) {}
+  // Not a parameter property: Node's type stripping (bench/load) takes erasable syntax only.
+  constructor(ws: WorkspaceSettings) {
+    this.ws = ws;
+  }
 
   seed(channel: string, message: FakeSlackMessage): void {
     this.lastMicros = Math.max(this.lastMicros, microsFromTs(message.ts));
