@@ -47,6 +47,7 @@ export async function run(): Promise<void> {
   const rows = [];
   for (const chunks of [1_000, 10_000, 50_000]) {
     const body = sseBody(chunks);
+    const bytes = new TextEncoder().encode(body);
     const before = node.memoryUsage().heapUsed;
     const started = performance.now();
     let text = 0;
@@ -57,7 +58,7 @@ export async function run(): Promise<void> {
         baseUrl: "https://openrouter.bench/api/v1",
         apiKey: "k",
         model: MODEL,
-        fetch: async () => sseResponse(new TextEncoder().encode(body)),
+        fetch: async () => sseResponse(bytes),
       },
     );
     for await (const ev of stream) {
