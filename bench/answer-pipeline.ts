@@ -20,7 +20,7 @@ import {
   progressLine,
   summaryLine,
 } from "../src/answer/progress.ts";
-import { numberSources } from "../src/answer/sources.ts";
+import { numberSources, StreamedSources } from "../src/answer/sources.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
 import type { Question } from "../src/chat/types.ts";
 import { ReplyWriter } from "../src/delivery/reply-writer.ts";
@@ -227,7 +227,8 @@ export async function answerThrough(bytes: Uint8Array, sink: Sink): Promise<stri
       model: MODEL.id,
       thought: step ?? latestThought(reasoning),
     });
-  const shown = () => numberSources(text).text;
+  const sources = new StreamedSources();
+  const shown = () => sources.text(text);
   writer.update(shown(), status());
   const events = streamChat(
     { model: MODEL.id, messages: [{ role: "user", content: "bench" }] },
