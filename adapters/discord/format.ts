@@ -4,24 +4,63 @@
  * ping nor a mention pill can come out of a model's text.
  */
 
-import { scanFences, TEXT } from "../../src/chat/markdown.ts";
+import { FenceScanner, scanFences, TEXT } from "../../src/chat/markdown.ts";
 
 const ZWSP = "\u200b";
 const TABLE_SEPARATOR = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
 
 /** The model's markdown as Discord message content. */
 export function renderDiscord(markdown: string): string {
-  const lines = markdown.split("\n");
-  const { role } = scanFences(markdown);
+  return renderLines(markdown.split("\n"), scanFences(markdown).role, 0).join("\n");
+}
+
+/**
+ * `renderDiscord` for one growing answer, called at every edit: the lines up to the last
+ * blank line of prose are rendered once and kept (a table or any other rewrite never
+ * reaches past a blank line, and what is code is settled for complete lines), so each
+ * call renders only the block still being written. A text that does not extend the last
+ * one starts over. Returns exactly what `renderDiscord` returns.
+ */
+export function discordRenderer(): (markdown: string) => string {
+  const scanner = new FenceScanner();
+  let done = "";
+  let rendered = "";
+  let doneLines = 0;
+  return (markdown) => {
+    if (markdown.length < done.length || markdown.slice(0, done.length) !== done) {
+      done = "";
+      rendered = "";
+      doneLines = 0;
+    }
+    const { role, lineStarts } = scanner.scan(markdown);
+    const lines = markdown.slice(lineStarts[doneLines]).split("\n");
+    let blank = -1;
+    for (let i = lines.length - 2; i >= 0; i--) {
+      if (role[doneLines + i] === TEXT && !(lines[i] as string).trim()) {
+        blank = i;
+        break;
+      }
+    }
+    if (blank >= 0) {
+      rendered += `${renderLines(lines.slice(0, blank + 1), role, doneLines).join("\n")}\n`;
+      doneLines += blank + 1;
+      done = markdown.slice(0, lineStarts[doneLines]);
+    }
+    return rendered + renderLines(lines.slice(blank + 1), role, doneLines).join("\n");
+  };
+}
+
+/** Renders `lines`, whose first is line `offset` of the text `role` reads. */
+function renderLines(lines: string[], role: Uint8Array, offset: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
     // Code renders literally: no mention in it can ping, and rewriting it would change it.
-    if (role[i] !== TEXT) {
+    if (role[offset + i] !== TEXT) {
       out.push(line);
       continue;
     }
-    const end = tableEnd(lines, i, role);
+    const end = tableEnd(lines, i, role, offset);
     if (end > i) {
       out.push(...tableAsCode(lines.slice(i, end)));
       i = end - 1;
@@ -29,7 +68,7 @@ export function renderDiscord(markdown: string): string {
     }
     out.push(neutralizeOutsideCode(smallHeading(line)));
   }
-  return out.join("\n");
+  return out;
 }
 
 /** Inserts a zero-width space after `@` in `@everyone`, `@here`, `<@id>`, `<@!id>` and `<@&id>`. */
@@ -84,7 +123,7 @@ function smallHeading(line: string): string {
 }
 
 /** Index after the markdown table starting at `start`, or `start` when there is none. */
-function tableEnd(lines: string[], start: number, role: Uint8Array): number {
+function tableEnd(lines: string[], start: number, role: Uint8Array, offset: number): number {
   const header = lines[start] as string;
   const separator = lines[start + 1];
   if (!header.includes("|") || separator === undefined || !separator.includes("|")) return start;
@@ -93,7 +132,7 @@ function tableEnd(lines: string[], start: number, role: Uint8Array): number {
   let end = start + 2;
   while (
     end < lines.length &&
-    role[end] === TEXT &&
+    role[offset + end] === TEXT &&
     (lines[end] as string).includes("|") &&
     (lines[end] as string).trim()
   )

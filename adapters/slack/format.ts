@@ -53,6 +53,29 @@ export function renderSlack(markdown: string): string {
 }
 
 /**
+ * `renderSlack` for one growing answer, called at every edit: no rewrite reaches across a
+ * line break, so complete lines are rendered once and kept, and each call renders only
+ * the last line. A text that does not extend the last one starts over. Returns exactly
+ * what `renderSlack` returns.
+ */
+export function slackRenderer(): (markdown: string) => string {
+  let done = "";
+  let rendered = "";
+  return (markdown) => {
+    if (markdown.length < done.length || markdown.slice(0, done.length) !== done) {
+      done = "";
+      rendered = "";
+    }
+    const settled = markdown.lastIndexOf("\n") + 1;
+    if (settled > done.length) {
+      rendered += renderSlack(markdown.slice(done.length, settled));
+      done = markdown.slice(0, settled);
+    }
+    return rendered + renderSlack(markdown.slice(settled));
+  };
+}
+
+/**
  * A one-line plain version of an answer for the message's `text` field, which Slack shows
  * in notifications and where blocks cannot render. `max` counts characters before the
  * mrkdwn escaping of `&`, `<`, `>` (that escaping also keeps it from forming mentions).

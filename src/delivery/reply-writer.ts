@@ -83,6 +83,8 @@ export class ReplyWriter {
   private readonly scheduler: Scheduler<Action>;
   /** Splits the growing answer, keeping its settled messages from one plan to the next. */
   private readonly splitter: MarkdownSplitter;
+  /** Renders the growing answer, where the adapter can, in the cost of what changed. */
+  private readonly renderBody: (markdown: string) => string;
   private text = "";
   /** Builds the text on demand (see `update`), until the next plan takes it. */
   private source?: () => string;
@@ -114,6 +116,7 @@ export class ReplyWriter {
     this.posts = state?.posts ?? this.messages.length;
     this.now = opts.now ?? Date.now;
     this.splitter = editSplitter(opts.adapter.maxMessageChars);
+    this.renderBody = opts.adapter.renderer?.() ?? ((markdown) => opts.adapter.render(markdown));
     this.onProgress = opts.onProgress;
     this.stop = opts.stop;
     this.log = opts.log ?? defaultLog;
@@ -210,7 +213,7 @@ export class ReplyWriter {
       this.source = undefined;
     }
     if (this.rendered.text !== this.text || !this.rendered.body) {
-      this.rendered = { text: this.text, body: this.adapter.render(this.text) };
+      this.rendered = { text: this.text, body: this.renderBody(this.text) };
     }
     return {
       body: this.rendered.body,
