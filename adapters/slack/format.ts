@@ -88,16 +88,30 @@ export function toPlainFallback(markdown: string, max = 200): string {
     .replace(/(\*\*|__|~~|`)/g, "")
     .replace(/\s+/g, " ")
     .trim();
-  const chars = Array.from(plain);
-  const short =
-    chars.length > max
-      ? `${chars
-          .slice(0, Math.max(0, max - 1))
-          .join("")
-          .trimEnd()}…`
-      : plain;
+  // No more UTF-16 units than `max` means no more characters either.
+  const short = plain.length > max ? shortened(plain, max) : plain;
   return short.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
+
+/**
+ * `text` cut to `max - 1` characters (code points, as `Array.from` counts them) and an
+ * ellipsis when it has more than `max`; walks only as far as the cut, not the whole text.
+ */
+function shortened(text: string, max: number): string {
+  const limit = Math.max(0, max - 1);
+  let keep = 0;
+  let at = 0;
+  for (let chars = 0; at < text.length; chars++) {
+    if (chars === limit) keep = at;
+    if (chars === max) return `${text.slice(0, keep).trimEnd()}…`;
+    const pair = isHigh(text.charCodeAt(at)) && isLow(text.charCodeAt(at + 1));
+    at += pair ? 2 : 1;
+  }
+  return text;
+}
+
+const isHigh = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff;
 
 export type NameLookup = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
 
