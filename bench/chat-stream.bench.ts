@@ -1,21 +1,10 @@
 import { streamChat } from "../src/openrouter/chat-stream.ts";
-import type { ModelInfo } from "../src/openrouter/types.ts";
+import { MODEL, sseResponse } from "./deep-research-sse.ts";
 
 interface NodeProcess {
   memoryUsage(): { heapUsed: number };
 }
 const node = process as NodeProcess;
-
-const MODEL: ModelInfo = {
-  id: "openai/o4-mini-deep-research",
-  name: "o4-mini deep research",
-  contextLength: 200_000,
-  maxCompletionTokens: 100_000,
-  pricing: { prompt: 2e-6, completion: 8e-6, webSearch: 0.01 },
-  supportedParameters: ["max_tokens", "reasoning"],
-  supportedEfforts: ["medium"],
-  inputModalities: ["text"],
-};
 
 /** An OpenRouter-shaped SSE body: keep-alives, reasoning, `chunks` content deltas, citations, usage. */
 function sseBody(chunks: number): string {
@@ -54,24 +43,11 @@ function sseBody(chunks: number): string {
   return parts.join("");
 }
 
-/** Streams the body in network-sized pieces (4 KiB) so the parser sees split frames. */
-function response(body: string): Response {
-  const bytes = new TextEncoder().encode(body);
-  let at = 0;
-  const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (at >= bytes.length) return controller.close();
-      controller.enqueue(bytes.subarray(at, at + 4096));
-      at += 4096;
-    },
-  });
-  return new Response(stream, { headers: { "content-type": "text/event-stream" } });
-}
-
 export async function run(): Promise<void> {
   const rows = [];
   for (const chunks of [1_000, 10_000, 50_000]) {
     const body = sseBody(chunks);
+    const bytes = new TextEncoder().encode(body);
     const before = node.memoryUsage().heapUsed;
     const started = performance.now();
     let text = 0;
@@ -82,7 +58,7 @@ export async function run(): Promise<void> {
         baseUrl: "https://openrouter.bench/api/v1",
         apiKey: "k",
         model: MODEL,
-        fetch: async () => response(body),
+        fetch: async () => sseResponse(bytes),
       },
     );
     for await (const ev of stream) {

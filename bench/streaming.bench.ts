@@ -2,7 +2,9 @@
  * How fast a streamed answer shows up in the thread, and at what cost in platform calls.
  *
  * A scripted answer (long paragraphs, a list, a code block) arrives in 1–4-word deltas over
- * `BENCH_STREAM_SECONDS` (default 90) of real time. The real reply writer and the real
+ * `BENCH_STREAM_SECONDS` (default 90) of real time: about 17 words a second, or
+ * `BENCH_STREAM_TOKENS` tokens' worth (0.75 words a token) when set, e.g.
+ * `BENCH_STREAM_SECONDS=180 BENCH_STREAM_TOKENS=8000` for a 3-minute 8k-token answer. The real reply writer and the real
  * adapters deliver it to the test fakes, which enforce the platforms' limits (Slack per
  * workspace and method, Discord 5 writes per 5 s per channel), through a shared limiter as
  * in production. Every word carries a unique tag, so its lag is measured from the moment it
@@ -30,6 +32,9 @@ interface NodeProcess {
 const node = process as unknown as NodeProcess;
 
 const SECONDS = Number(node.env.BENCH_STREAM_SECONDS ?? 90);
+const TOKENS = node.env.BENCH_STREAM_TOKENS ? Number(node.env.BENCH_STREAM_TOKENS) : undefined;
+/** English runs about 0.75 words a token. */
+const WORDS_PER_TOKEN = 0.75;
 const SLACK_WRITES = new Set([
   "chat.postMessage",
   "chat.update",
@@ -259,10 +264,11 @@ async function stream(s: Scenario, deltas: string[], text: string): Promise<Figu
 }
 
 export async function run(): Promise<void> {
-  // About 17 words a second, like a fast model: ~1,500 words over 90 s.
-  const { text, deltas } = scriptedAnswer(Math.round(SECONDS * 17));
+  // By default about 17 words a second, like a fast model: ~1,500 words over 90 s.
+  const words = TOKENS ? Math.round(TOKENS * WORDS_PER_TOKEN) : Math.round(SECONDS * 17);
+  const { text, deltas } = scriptedAnswer(words);
   console.log(
-    `answer: ${text.length} chars, ${deltas.length} deltas of 1–4 words over ${SECONDS} s of real time`,
+    `answer: ${words} words${TOKENS ? ` (${TOKENS} tokens)` : ""}, ${text.length} chars, ${deltas.length} deltas of 1–4 words over ${SECONDS} s of real time`,
   );
   const scenarios = [
     slackScenario("Slack post + edit (channel)", "C0BENCH"),

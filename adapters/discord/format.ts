@@ -4,29 +4,72 @@
  * ping nor a mention pill can come out of a model's text.
  */
 
-import { CODE, scanFences, TEXT } from "../../src/chat/markdown.ts";
+import { CODE, type FenceMap, FenceScanner, scanFences, TEXT } from "../../src/chat/markdown.ts";
 
 const ZWSP = "\u200b";
 const TABLE_SEPARATOR = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
 
 /** The model's markdown as Discord message content. */
 export function renderDiscord(markdown: string): string {
-  const lines = markdown.split("\n");
-  const { role, fenceOf, fences } = scanFences(markdown);
+  return renderLines(markdown.split("\n"), scanFences(markdown), 0).join("\n");
+}
+
+/**
+ * `renderDiscord` for one growing answer, called at every edit: the lines up to the last
+ * blank line of prose are rendered once and kept (a table or any other rewrite never
+ * reaches past a blank line, and what is code is settled for complete lines), so each
+ * call renders only the block still being written. A text that does not extend the last
+ * one starts over. Returns exactly what `renderDiscord` returns.
+ */
+export function discordRenderer(): (markdown: string) => string {
+  const scanner = new FenceScanner();
+  let done = "";
+  let rendered = "";
+  let doneLines = 0;
+  return (markdown) => {
+    if (markdown.length < done.length || markdown.slice(0, done.length) !== done) {
+      done = "";
+      rendered = "";
+      doneLines = 0;
+    }
+    const map = scanner.scan(markdown);
+    const { role, lineStarts } = map;
+    const lines = markdown.slice(lineStarts[doneLines]).split("\n");
+    let blank = -1;
+    for (let i = lines.length - 2; i >= 0; i--) {
+      if (role[doneLines + i] === TEXT && !(lines[i] as string).trim()) {
+        blank = i;
+        break;
+      }
+    }
+    if (blank >= 0) {
+      rendered += `${renderLines(lines.slice(0, blank + 1), map, doneLines).join("\n")}\n`;
+      doneLines += blank + 1;
+      done = markdown.slice(0, lineStarts[doneLines]);
+    }
+    return rendered + renderLines(lines.slice(blank + 1), map, doneLines).join("\n");
+  };
+}
+
+/** Renders `lines`, whose first is line `offset` of the text `map` reads. */
+function renderLines(lines: string[], map: FenceMap, offset: number): string[] {
+  const { role, fenceOf, fences } = map;
   const out: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
-    if (role[i] !== TEXT) {
+    const at = offset + i;
+    if (role[at] !== TEXT) {
       // Code renders literally, so it is left byte-exact, but only where Discord reads code
       // too: a closed ``` block (it has no ~~~ fences, and a longer fence or an unclosed one
-      // is text to it). Fence lines hold only a marker and an info string: made inert.
-      const fence = fences[fenceOf[i] ?? -1];
+      // is text to it). Fence lines hold only a marker and an info string: made inert. A
+      // block that can still close is never among the settled lines a renderer keeps.
+      const fence = fences[fenceOf[at] ?? -1];
       const literal =
-        role[i] === CODE && fence?.closed && fence.marker === "```" && !line.includes("```");
+        role[at] === CODE && fence?.closed && fence.marker === "```" && !line.includes("```");
       out.push(literal ? line : neutralizeDiscordMentions(line));
       continue;
     }
-    const end = tableEnd(lines, i, role);
+    const end = tableEnd(lines, i, role, offset);
     if (end > i) {
       out.push(...tableAsCode(lines.slice(i, end)));
       i = end - 1;
@@ -34,7 +77,7 @@ export function renderDiscord(markdown: string): string {
     }
     out.push(neutralizeOutsideCode(smallHeading(line)));
   }
-  return out.join("\n");
+  return out;
 }
 
 /** Inserts a zero-width space after `@` in `@everyone`, `@here`, `<@id>`, `<@!id>` and `<@&id>`. */
@@ -90,7 +133,7 @@ function smallHeading(line: string): string {
 }
 
 /** Index after the markdown table starting at `start`, or `start` when there is none. */
-function tableEnd(lines: string[], start: number, role: Uint8Array): number {
+function tableEnd(lines: string[], start: number, role: Uint8Array, offset: number): number {
   const header = lines[start] as string;
   const separator = lines[start + 1];
   if (!header.includes("|") || separator === undefined || !separator.includes("|")) return start;
@@ -99,7 +142,7 @@ function tableEnd(lines: string[], start: number, role: Uint8Array): number {
   let end = start + 2;
   while (
     end < lines.length &&
-    role[end] === TEXT &&
+    role[offset + end] === TEXT &&
     (lines[end] as string).includes("|") &&
     (lines[end] as string).trim()
   )

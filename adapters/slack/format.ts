@@ -56,6 +56,29 @@ export function renderSlack(markdown: string): string {
 }
 
 /**
+ * `renderSlack` for one growing answer, called at every edit: no rewrite reaches across a
+ * line break, so complete lines are rendered once and kept, and each call renders only
+ * the last line. A text that does not extend the last one starts over. Returns exactly
+ * what `renderSlack` returns.
+ */
+export function slackRenderer(): (markdown: string) => string {
+  let done = "";
+  let rendered = "";
+  return (markdown) => {
+    if (markdown.length < done.length || markdown.slice(0, done.length) !== done) {
+      done = "";
+      rendered = "";
+    }
+    const settled = markdown.lastIndexOf("\n") + 1;
+    if (settled > done.length) {
+      rendered += renderSlack(markdown.slice(done.length, settled));
+      done = markdown.slice(0, settled);
+    }
+    return rendered + renderSlack(markdown.slice(settled));
+  };
+}
+
+/**
  * A one-line plain version of an answer for the message's `text` field, which Slack shows
  * in notifications and where blocks cannot render. `max` counts characters before the
  * mrkdwn escaping of `&`, `<`, `>` (that escaping also keeps it from forming mentions).
@@ -70,20 +93,34 @@ export function toPlainFallback(markdown: string, max = 200): string {
     .trim();
   // Again: taking the markup out joins what it kept apart (`@**here**` is `@here` now).
   const plain = neutralizeSlackMentions(stripped);
-  const chars = Array.from(plain);
-  const short =
-    chars.length > max
-      ? `${chars
-          .slice(0, Math.max(0, max - 1))
-          .join("")
-          .trimEnd()}…`
-      : plain;
+  // No more UTF-16 units than `max` means no more characters either.
+  const short = plain.length > max ? shortened(plain, max) : plain;
   // And once more where a cut made one (`@hereabouts` cut to `@here…`).
   return neutralizeSlackMentions(short)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;");
 }
+
+/**
+ * `text` cut to `max - 1` characters (code points, as `Array.from` counts them) and an
+ * ellipsis when it has more than `max`; walks only as far as the cut, not the whole text.
+ */
+function shortened(text: string, max: number): string {
+  const limit = Math.max(0, max - 1);
+  let keep = 0;
+  let at = 0;
+  for (let chars = 0; at < text.length; chars++) {
+    if (chars === limit) keep = at;
+    if (chars === max) return `${text.slice(0, keep).trimEnd()}…`;
+    const pair = isHigh(text.charCodeAt(at)) && isLow(text.charCodeAt(at + 1));
+    at += pair ? 2 : 1;
+  }
+  return text;
+}
+
+const isHigh = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff;
 
 export type NameLookup = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
 

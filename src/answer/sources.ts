@@ -1,4 +1,4 @@
-import { scanFences, TEXT } from "../chat/markdown.ts";
+import { FenceScanner, scanFences, TEXT } from "../chat/markdown.ts";
 import type { Citation } from "../openrouter/types.ts";
 
 /** One numbered source of an answer. */
@@ -30,31 +30,87 @@ export function numberSources(
   text: string,
   citations: readonly Citation[] = [],
 ): { text: string; sources: Source[] } {
-  const byKey = new Map<string, Source>();
-  const add = (url: string, title: string) => {
-    const key = sourceKey(url);
-    let source = byKey.get(key);
-    if (!source) {
-      source = { n: byKey.size + 1, url, title: clean(title) || hostOf(url) };
-      byKey.set(key, source);
-    }
-    return source;
-  };
-  const cited = new Map(citations.map((c) => [sourceKey(c.url), c]));
+  const numbering = new Numbering(citations);
   const lines = text.split("\n");
   const { role } = scanFences(text);
   for (let i = 0; i < lines.length; i++) {
-    if (role[i] !== TEXT) continue;
-    lines[i] = outsideCode(lines[i] as string, (part) =>
+    if (role[i] === TEXT) lines[i] = numbering.mark(lines[i] as string);
+  }
+  for (const c of citations) numbering.add(c.url, c.title ?? "");
+  return { text: lines.join("\n"), sources: [...numbering.byKey.values()] };
+}
+
+/**
+ * `numberSources(text).text` for an answer that grows, asked for at every edit: lines
+ * already complete are marked once and kept (their numbers never change), so each call
+ * marks only the new lines. A text that does not extend the last one starts over.
+ */
+export class StreamedSources {
+  private readonly scanner = new FenceScanner();
+  private numbering = new Numbering([]);
+  /** The complete lines marked so far, as given and as marked. */
+  private done = "";
+  private marked = "";
+  private lines = 0;
+
+  text(text: string): string {
+    if (text.length < this.done.length || text.slice(0, this.done.length) !== this.done) {
+      this.numbering = new Numbering([]);
+      this.done = "";
+      this.marked = "";
+      this.lines = 0;
+    }
+    const { role, lineStarts } = this.scanner.scan(text);
+    const last = lineStarts.length - 1;
+    for (; this.lines < last; this.lines++) {
+      const from = lineStarts[this.lines] as number;
+      const line = text.slice(from, (lineStarts[this.lines + 1] as number) - 1);
+      this.marked += `${role[this.lines] === TEXT ? this.numbering.mark(line) : line}\n`;
+    }
+    this.done = text.slice(0, lineStarts[last]);
+    // The last line may still change: marked on a copy, so its links get numbers only once whole.
+    const tail = text.slice(lineStarts[last]);
+    if (role[last] !== TEXT || !tail.includes("](")) return this.marked + tail;
+    return this.marked + this.numbering.copy().mark(tail);
+  }
+}
+
+/** The numbers given so far, by source. */
+class Numbering {
+  readonly byKey: Map<string, Source>;
+  private readonly cited: Map<string, Citation>;
+
+  constructor(citations: readonly Citation[], byKey = new Map<string, Source>()) {
+    this.cited = new Map(citations.map((c) => [sourceKey(c.url), c]));
+    this.byKey = byKey;
+  }
+
+  copy(): Numbering {
+    const copy = new Numbering([], new Map(this.byKey));
+    for (const [key, c] of this.cited) copy.cited.set(key, c);
+    return copy;
+  }
+
+  add(url: string, title: string): Source {
+    const key = sourceKey(url);
+    let source = this.byKey.get(key);
+    if (!source) {
+      source = { n: this.byKey.size + 1, url, title: clean(title) || hostOf(url) };
+      this.byKey.set(key, source);
+    }
+    return source;
+  }
+
+  /** A line of text with each inline link followed by its source's number. */
+  mark(line: string): string {
+    return outsideCode(line, (part) =>
       part.replace(LINK, (whole, bang: string, label: string, url: string) => {
         if (bang) return whole;
-        const source = add(url, cited.get(sourceKey(url))?.title ?? label);
+        const source = this.add(url, this.cited.get(sourceKey(url))?.title ?? label);
         return `${whole} [${source.n}]`;
       }),
     );
   }
-  for (const c of citations) add(c.url, c.title ?? "");
-  return { text: lines.join("\n"), sources: [...byKey.values()] };
 }
 
 /** The sources as a numbered markdown list under a heading (empty when there are none). */

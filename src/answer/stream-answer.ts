@@ -6,7 +6,7 @@ import type { Streaming } from "./answer-budget.ts";
 import type { AnswerJob } from "./answer-job.ts";
 import type { Setup } from "./prepare.ts";
 import { coarseElapsed, latestThought, progressLine } from "./progress.ts";
-import { numberSources } from "./sources.ts";
+import { StreamedSources } from "./sources.ts";
 
 /** What the model sent. */
 export interface Streamed {
@@ -56,7 +56,8 @@ export async function streamAnswer(
       note: resumed ? "restarted after an interruption" : undefined,
     });
   // Inline links carry their source numbers as they stream; the numbers never change later.
-  const shown = () => numberSources(job.text).text;
+  const sources = new StreamedSources();
+  const shown = () => sources.text(job.text);
   writer.update(shown(), status());
   const working = () => {
     if (!job.text) void adapter.showWorking?.(job.q, "is researching…")?.catch(() => {});

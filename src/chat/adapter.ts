@@ -82,6 +82,12 @@ export interface ChatAdapter {
   ): Promise<SentMessage | undefined>;
   /** Turns the model's markdown into text the platform renders, with every mass or user mention neutralised. */
   render(markdown: string): string;
+  /**
+   * Optional: a `render` for one growing answer, which the core calls at every edit with
+   * text that mostly extends the last; it returns exactly what `render` returns, at the
+   * cost of what changed. Absent, the core calls `render`.
+   */
+  renderer?(): (markdown: string) => string;
   /** Optional: shows that the bot is working (Slack thread status, Discord typing); the core renews it while it waits and calls it with "" when done, which clears it where the platform can. */
   showWorking?(question: Question, status: string): Promise<void>;
   /** Optional: the platform's native streaming; absent, the core posts and then edits. */

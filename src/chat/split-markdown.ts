@@ -1,4 +1,4 @@
-import { type FenceMap, scanFences } from "./markdown.ts";
+import { type FenceMap, FenceScanner, scanFences } from "./markdown.ts";
 
 type Layout = FenceMap & { text: string };
 
@@ -27,25 +27,68 @@ const MIN_MAX_CHARS = 32;
  * already there, so it never changes when more is appended.
  */
 export function splitMarkdown(text: string, maxChars: number): string[] {
-  if (!(maxChars >= MIN_MAX_CHARS))
-    throw new RangeError(`maxChars must be at least ${MIN_MAX_CHARS}`);
-  const src = normalize(text);
-  if (src.length <= maxChars) return src ? [src] : [];
-  const layout = analyse(src, maxChars);
-  const chunks: string[] = [];
-  let start = 0;
-  let cut: Cut | undefined;
-  for (;;) {
-    const fence = cut && cut.fence >= 0 ? layout.fences[cut.fence] : undefined;
-    const reopen = fence ? `${fence.reopen}\n${cut?.midLine ? fence.quote : ""}` : "";
-    const room = maxChars - reopen.length;
-    if (src.length - start <= room) {
-      chunks.push(reopen + src.slice(start));
-      return chunks;
+  return new MarkdownSplitter(maxChars).split(text);
+}
+
+/** Where a message starts, and the cut that ended the one before it. */
+interface Start {
+  at: number;
+  cut?: Cut;
+}
+
+/**
+ * `splitMarkdown` for a growing answer, split again at every edit: when the text extends
+ * the one split before, the messages whose every choice looked only at lines that text had
+ * complete are kept (they cannot change, see above) and only the rest is split again, on a
+ * scan that also resumes (`FenceScanner`). Any other text is split from the start. The
+ * result equals `splitMarkdown(text, maxChars)` every time.
+ */
+export class MarkdownSplitter {
+  private readonly scanner: FenceScanner;
+  private src = "";
+  private chunks: string[] = [];
+  private starts: Start[] = [];
+
+  constructor(private readonly maxChars: number) {
+    if (!(maxChars >= MIN_MAX_CHARS))
+      throw new RangeError(`maxChars must be at least ${MIN_MAX_CHARS}`);
+    this.scanner = new FenceScanner(maxChars);
+  }
+
+  split(text: string): string[] {
+    const { maxChars } = this;
+    const src = normalize(text);
+    if (src.length <= maxChars) return src ? [src] : [];
+    const layout: Layout = { text: src, ...this.scanner.scan(src) };
+    const prev = this.src;
+    let keep = 0;
+    if (prev && src.length >= prev.length && src.slice(0, prev.length) === prev) {
+      // A message's choice looks at most `maxChars` on from its start.
+      const settled = prev.lastIndexOf("\n") + 1;
+      while (keep < this.starts.length - 1 && (this.starts[keep] as Start).at + maxChars < settled)
+        keep++;
     }
-    cut = chooseCut(layout, start, room);
-    chunks.push(reopen + src.slice(start, cut.at) + cut.close);
-    start = cut.at;
+    const chunks = this.chunks.slice(0, keep);
+    const starts = this.starts.slice(0, keep + 1);
+    if (!starts.length) starts.push({ at: 0 });
+    let { at: start, cut } = starts[keep] as Start;
+    for (;;) {
+      const fence = cut && cut.fence >= 0 ? layout.fences[cut.fence] : undefined;
+      const reopen = fence ? `${fence.reopen}\n${cut?.midLine ? fence.quote : ""}` : "";
+      const room = maxChars - reopen.length;
+      if (src.length - start <= room) {
+        chunks.push(reopen + src.slice(start));
+        break;
+      }
+      cut = chooseCut(layout, start, room);
+      chunks.push(reopen + src.slice(start, cut.at) + cut.close);
+      start = cut.at;
+      starts.push({ at: start, cut });
+    }
+    this.src = src;
+    this.chunks = chunks;
+    this.starts = starts;
+    return [...chunks];
   }
 }
 

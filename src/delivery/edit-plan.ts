@@ -1,6 +1,6 @@
 import type { MessageControls } from "../chat/adapter.ts";
 import { openFenceAt } from "../chat/markdown.ts";
-import { renderableTail, splitMarkdown } from "../chat/split-markdown.ts";
+import { MarkdownSplitter, renderableTail } from "../chat/split-markdown.ts";
 import type { SentMessage } from "../chat/types.ts";
 import { safeEnd } from "./safe-tail.ts";
 
@@ -42,11 +42,25 @@ export interface EditBase {
 }
 
 /**
+ * The splitter for one answer's messages of at most `maxChars`: kept from edit to edit, it
+ * splits again only the end of a growing answer.
+ */
+export function editSplitter(maxChars: number): MarkdownSplitter {
+  return new MarkdownSplitter(maxChars - STATUS_ROOM);
+}
+
+/**
  * The messages an answer takes in post-and-edit mode: the safe part of the body split to fit,
  * an open code block closed at the end of each message and reopened at the top of the next,
- * and the progress line under the last one (or alone, before any text).
+ * and the progress line under the last one (or alone, before any text). `splitter`, from
+ * `editSplitter(maxChars)`, carries the split over from the answer's previous edit.
  */
-export function desiredMessages(view: View, base: EditBase, maxChars: number): string[] {
+export function desiredMessages(
+  view: View,
+  base: EditBase,
+  maxChars: number,
+  splitter = editSplitter(maxChars),
+): string[] {
   const visible = view.body.slice(0, safeEnd(view.body, view.final));
   // After natively streamed messages, a code block they left open is reopened here.
   const open = base.offset ? openFenceAt(visible.slice(0, base.offset)) : undefined;
@@ -54,7 +68,7 @@ export function desiredMessages(view: View, base: EditBase, maxChars: number): s
   // Below a status header (native streaming gave up mid-answer), the header shows the status.
   const status = base.index === 0 ? view.status : "";
   if (!rest.trim()) return [status || "…"];
-  const chunks = splitMarkdown(rest, maxChars - STATUS_ROOM);
+  const chunks = splitter.split(rest);
   const last = chunks.length - 1;
   if (!view.final) chunks[last] = renderableTail(chunks[last] ?? "");
   if (status) chunks[last] = `${chunks[last]}\n\n${status}`.slice(0, maxChars);
@@ -67,8 +81,9 @@ export function planEdit(
   now: Shown,
   base: EditBase,
   maxChars: number,
+  splitter?: MarkdownSplitter,
 ): EditAction | undefined {
-  const desired = desiredMessages(view, base, maxChars);
+  const desired = desiredMessages(view, base, maxChars, splitter);
   // The Stop goes with the progress line: under the last message, unless a header shows it.
   const stopAt = view.stop && base.index === 0 ? desired.length - 1 : -1;
   for (let i = 0; i < desired.length; i++) {

@@ -1,4 +1,5 @@
 import type { ChatAdapter, MessageControls } from "../chat/adapter.ts";
+import type { MarkdownSplitter } from "../chat/split-markdown.ts";
 import type { Question, SentMessage } from "../chat/types.ts";
 import { ChatApiError } from "../errors.ts";
 import { log as defaultLog, type Logger } from "../log.ts";
@@ -6,6 +7,7 @@ import { STATUS_INTERVAL_MS } from "./cadence.ts";
 import {
   type EditAction,
   type EditBase,
+  editSplitter,
   planEdit,
   planHeader,
   type Shown,
@@ -79,6 +81,10 @@ export class ReplyWriter {
   private readonly now: () => number;
   private readonly onProgress?: (state: WriterState) => void;
   private readonly scheduler: Scheduler<Action>;
+  /** Splits the growing answer, keeping its settled messages from one plan to the next. */
+  private readonly splitter: MarkdownSplitter;
+  /** Renders the growing answer, where the adapter can, in the cost of what changed. */
+  private readonly renderBody: (markdown: string) => string;
   private text = "";
   /** Builds the text on demand (see `update`), until the next plan takes it. */
   private source?: () => string;
@@ -109,6 +115,8 @@ export class ReplyWriter {
     this.pending = state?.pending && { ...state.pending };
     this.posts = state?.posts ?? this.messages.length;
     this.now = opts.now ?? Date.now;
+    this.splitter = editSplitter(opts.adapter.maxMessageChars);
+    this.renderBody = opts.adapter.renderer?.() ?? ((markdown) => opts.adapter.render(markdown));
     this.onProgress = opts.onProgress;
     this.stop = opts.stop;
     this.log = opts.log ?? defaultLog;
@@ -205,7 +213,7 @@ export class ReplyWriter {
       this.source = undefined;
     }
     if (this.rendered.text !== this.text || !this.rendered.body) {
-      this.rendered = { text: this.text, body: this.adapter.render(this.text) };
+      this.rendered = { text: this.text, body: this.renderBody(this.text) };
     }
     return {
       body: this.rendered.body,
@@ -227,7 +235,13 @@ export class ReplyWriter {
     const stream = this.adapter.stream;
     const native = this.calls.progress;
     if (!native || !stream) {
-      const edit = planEdit(view, this.thread, this.editBase, this.adapter.maxMessageChars);
+      const edit = planEdit(
+        view,
+        this.thread,
+        this.editBase,
+        this.adapter.maxMessageChars,
+        this.splitter,
+      );
       return edit ?? (this.editBase.index > 0 ? this.headerAction(view) : undefined);
     }
     // Native: the first message is the status header; the answer streams below it.

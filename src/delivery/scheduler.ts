@@ -78,6 +78,14 @@ export class Scheduler<A extends PlannedCall> {
     const { now } = this.opts;
     while (this.dirty) {
       this.dirty = false;
+      // While streaming, no call may go before the interval ends, whatever it is: wait
+      // without planning one (a plan builds the answer's text, which a long answer makes dear).
+      const held = this.nextAt - now();
+      if (held > 0 && !this.finishing) {
+        await this.opts.sleep(held);
+        this.dirty = true;
+        continue;
+      }
       const first = this.opts.next();
       if (!first) break;
       const wait = Math.max(this.nextAt, first.notBefore ?? 0) - now();
