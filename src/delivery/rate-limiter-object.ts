@@ -35,9 +35,12 @@ export class RateLimiterObject extends DurableObject<Env> {
  * answer books a slot in the same few scopes for each of its writes. Ids are plain values
  * (unlike stubs, they hold no connection), so one isolate may keep them.
  */
-const ids = new WeakMap<DurableObjectNamespace, BoundedCache<string, DurableObjectId>>();
+const ids = new WeakMap<
+  DurableObjectNamespace<RateLimiterObject>,
+  BoundedCache<string, DurableObjectId>
+>();
 
-function idOf(ns: DurableObjectNamespace, scope: string): DurableObjectId {
+function idOf(ns: DurableObjectNamespace<RateLimiterObject>, scope: string): DurableObjectId {
   let cache = ids.get(ns);
   if (!cache) {
     cache = new BoundedCache(512);
