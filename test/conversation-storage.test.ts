@@ -5,6 +5,7 @@ import { discordDelivery } from "../adapters/discord/delivery.ts";
 import type { Question } from "../src/chat/types.ts";
 import { CHECKPOINT_RETENTION_MS, RETENTION_MS } from "../src/conversation/question-store.ts";
 import { conversationFor, conversationName } from "../src/conversation/submit.ts";
+import { eventually } from "./fakes/network.ts";
 import { freshSnowflake } from "./support/discord-world.ts";
 import { eventEnvelope, messageEvent, sendMention, sendSlack } from "./support/slack-requests.ts";
 import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
@@ -69,6 +70,32 @@ describe("bounded conversation storage", () => {
     await runDurableObjectAlarm(stub);
     expect(await tables(stub)).toEqual([]);
     expect(await runInDurableObject(stub, (_o, state) => state.storage.getAlarm())).toBeNull();
+  });
+
+  it("sleeps until the cleanup once its queue is worked off, and still answers a new question", async () => {
+    const { slack } = await slackWorld();
+    const channel = freshChannel();
+    const ts = "1700007002.000100";
+    slack.seedMessage(channel, { ts, user: "U0ANA", text: "<@U0QUARRY> q" });
+    await sendMention(channel, ts);
+    await settled(slackThread(channel, ts));
+    const stub = stubFor(channel, ts);
+    const alarm = () => runInDurableObject(stub, (_o, state) => state.storage.getAlarm());
+    // No idle wake-up 30 s after the answer: the next alarm is the checkpoint's expiry, a day on.
+    const soonest = Date.now() + CHECKPOINT_RETENTION_MS - 120_000;
+    expect(await eventually(async () => ((await alarm()) ?? 0) > soonest)).toBe(true);
+
+    const followup = "1700007002.000200";
+    slack.seedMessage(channel, {
+      ts: followup,
+      user: "U0ANA",
+      text: "<@U0QUARRY> again",
+      thread_ts: ts,
+    });
+    await sendMention(channel, followup, "again", { thread_ts: ts });
+    const rows = await settled(slackThread(channel, ts), 2);
+    expect(rows.map((r) => r.state)).toEqual(["answered", "answered"]);
+    expect(await eventually(async () => ((await alarm()) ?? 0) > soonest)).toBe(true);
   });
 
   it("a finished /ask keeps no interaction token", async () => {

@@ -1,5 +1,14 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { Gcra, localRateLimiter } from "../src/delivery/rate-limit.ts";
+import { Gcra, localRateLimiter, type RateSlot } from "../src/delivery/rate-limit.ts";
+import { sharedRateLimiter } from "../src/delivery/rate-limiter-object.ts";
+
+const channelRule = { limit: 1, windowMs: 1_000 };
+const workspaceRule = { limit: 2, windowMs: 10_000 };
+const twoSlots: RateSlot[] = [
+  { key: "post:C1", rule: channelRule },
+  { key: "post", rule: workspaceRule },
+];
 
 describe("shared pacing (GCRA)", () => {
   it("spaces calls windowMs / limit apart once the burst is spent", () => {
@@ -46,5 +55,44 @@ describe("shared pacing (GCRA)", () => {
     for (let i = 0; i < 3; i++)
       await limiter.acquire("T1", "chat.update", { limit: 2, windowMs: 2_000 });
     expect(slept).toEqual([1000, 1000]);
+  });
+
+  it("books several slots at once as consecutive reservations would", () => {
+    const one = new Gcra();
+    const each = new Gcra();
+    for (const at of [0, 0, 100, 2_000, 2_000]) {
+      const w1 = one.reserve("post:C1", channelRule, at);
+      const w2 = one.reserve("post", workspaceRule, at + w1);
+      expect(each.reserveEach(twoSlots, at)).toBe(w1 + w2);
+    }
+  });
+
+  it("a local limiter sleeps out the total wait of several slots", async () => {
+    let t = 0;
+    const slept: number[] = [];
+    const limiter = localRateLimiter({
+      now: () => t,
+      sleep: async (ms) => {
+        slept.push(ms);
+        t += ms;
+      },
+    });
+    for (let i = 0; i < 3; i++) await limiter.acquireEach?.("T1", twoSlots);
+    // The channel allows one a second, the workspace one per 5 s: the workspace paces.
+    expect(slept).toEqual([5_000, 5_000]);
+  });
+
+  it("the shared limiter books several slots in the scope's object", async () => {
+    const slept: number[] = [];
+    const limiter = sharedRateLimiter(env.RATE_LIMITERS, async (ms) => {
+      slept.push(ms);
+    });
+    const scope = `test:${crypto.randomUUID()}`;
+    await limiter.acquireEach?.(scope, twoSlots);
+    await limiter.acquire(scope, "post", workspaceRule);
+    expect(slept).toHaveLength(1);
+    // The second booking waits for the workspace slot the first took (5 s apart).
+    expect(slept[0]).toBeGreaterThan(0);
+    expect(slept[0]).toBeLessThanOrEqual(5_000);
   });
 });

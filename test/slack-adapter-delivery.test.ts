@@ -133,6 +133,25 @@ describe("Slack adapter pacing", () => {
     ]);
   });
 
+  it("books a post's channel and workspace slots in one round trip where it can", async () => {
+    const booked: string[] = [];
+    const recording: RateLimiter = {
+      async acquire(scope, key) {
+        booked.push(`${scope} ${key}`);
+      },
+      async acquireEach(scope, slots) {
+        booked.push(`${scope} ${slots.map((s) => s.key).join(" then ")}`);
+      },
+    };
+    const { pace } = pacedWorld({ limiter: recording });
+    await pace(q(), "post");
+    await pace(q(), "edit");
+    expect(booked).toEqual([
+      `slack:T0TEAM chat.postMessage:${CHANNEL} then chat.postMessage`,
+      "slack:T0TEAM chat.update",
+    ]);
+  });
+
   it("leaves every rule under Slack's figure in Slack's window, its whole burst included", () => {
     // Slack's documented limits: [calls, per ms].
     const slack: Record<keyof typeof SLACK_RATE_RULES, [number, number]> = {

@@ -8,7 +8,7 @@
  */
 import type { WriteOp } from "../../src/chat/adapter.ts";
 import type { Question } from "../../src/chat/types.ts";
-import type { RateLimiter, RateRule } from "../../src/delivery/rate-limit.ts";
+import type { RateLimiter, RateRule, RateSlot } from "../../src/delivery/rate-limit.ts";
 
 const MINUTE = 60_000;
 
@@ -52,9 +52,17 @@ export const slackScope = (question: Question) => `slack:${question.thread.works
 /** Reserves slots for Slack calls in a shared limiter; without one, every call goes at once. */
 export function slackPacer(limiter: RateLimiter | undefined) {
   async function reserve(question: Question, key: string, rule: RateRule): Promise<void> {
+    await reserveEach(question, [{ key, rule }]);
+  }
+
+  /** The slots in order, in one round trip where the limiter can. */
+  async function reserveEach(question: Question, slots: RateSlot[]): Promise<void> {
     if (!limiter) return;
+    const scope = slackScope(question);
     try {
-      await limiter.acquire(slackScope(question), key, rule);
+      if (slots.length === 1 || !limiter.acquireEach) {
+        for (const { key, rule } of slots) await limiter.acquire(scope, key, rule);
+      } else await limiter.acquireEach(scope, slots);
     } catch {
       // A limiter that cannot answer (its object unreachable) must not stop an answer:
       // the call goes out, and a 429 from Slack is still waited out by the core.
@@ -66,9 +74,12 @@ export function slackPacer(limiter: RateLimiter | undefined) {
     async pace(question: Question, op: WriteOp): Promise<void> {
       const method = SLACK_WRITE_METHODS[op];
       if (method !== "chat.postMessage") return reserve(question, method, SLACK_RATE_RULES[method]);
+      // The channel's one-a-second slot, then the workspace's: one booking for both.
       const channel = question.thread.channelId;
-      await reserve(question, `${method}:${channel}`, SLACK_RATE_RULES[method]);
-      await reserve(question, method, SLACK_RATE_RULES["chat.postMessage:workspace"]);
+      await reserveEach(question, [
+        { key: `${method}:${channel}`, rule: SLACK_RATE_RULES[method] },
+        { key: method, rule: SLACK_RATE_RULES["chat.postMessage:workspace"] },
+      ]);
     },
     /** Resolves when one call of a method outside `WriteOp` (status, history) may go out. */
     method(

@@ -4,7 +4,7 @@ import type { ChatAdapter } from "../chat/adapter.ts";
 import type { Platform, Question } from "../chat/types.ts";
 import { defaultModel, type Env } from "../config.ts";
 import { ChatApiError, QuarryError } from "../errors.ts";
-import { answerLogger, type Logger } from "../log.ts";
+import { answerLogger, type Logger, log } from "../log.ts";
 import { SettingsStore } from "../settings/settings-store.ts";
 import { timedKv } from "../storage/timed-kv.ts";
 import { adapterOf } from "./adapter-factory.ts";
@@ -188,9 +188,11 @@ export class ConversationObject extends DurableObject<Env> {
     }
   }
 
+  /** Arms the heartbeat, unless it is due sooner already (an idle object's alarm is hours away). */
   private async ensureHeartbeat(): Promise<void> {
     const at = await this.ctx.storage.getAlarm();
-    if (at === null) await this.ctx.storage.setAlarm(Date.now() + HEARTBEAT_MS);
+    const due = Date.now() + HEARTBEAT_MS;
+    if (at === null || at > due) await this.ctx.storage.setAlarm(due);
   }
 
   private kick(): void {
@@ -245,6 +247,22 @@ export class ConversationObject extends DurableObject<Env> {
       }
       this.store.finish(id, outcome, Date.now());
     }
+    this.rest();
+  }
+
+  /**
+   * The queue is worked off: nothing is left for the heartbeat to keep alive, so the alarm
+   * goes straight to when the next finished question expires, as the idle heartbeat would
+   * set it, instead of waking the object in 30 s for nothing. A new question brings the
+   * heartbeat back (`ensureHeartbeat`).
+   */
+  private rest(): void {
+    const next = this.store.prune(Date.now());
+    if (next === undefined) return;
+    this.ctx.storage.setAlarm(next).catch((err: unknown) => {
+      // The heartbeat already set stays: it finds the queue empty and sets this itself.
+      log.warn("conversation.rest_failed", { error: err });
+    });
   }
 
   /**

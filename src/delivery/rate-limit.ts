@@ -16,10 +16,22 @@ export interface RateRule {
   burst?: number;
 }
 
+/** One slot to book: `key` under `rule`. */
+export interface RateSlot {
+  key: string;
+  rule: RateRule;
+}
+
 /** Shared pacing: `acquire` resolves when one call under `key` may go out, and books it. */
 export interface RateLimiter {
   /** `scope` is what the platform counts per (a Slack workspace, a Discord channel); `key` the method within it. */
   acquire(scope: string, key: string, rule: RateRule): Promise<void>;
+  /**
+   * Books `slots` of one scope for one call, in order, each at the time the one before it
+   * left (as consecutive `acquire`s would), with one round trip instead of one per slot;
+   * resolves when the call may go out.
+   */
+  acquireEach?(scope: string, slots: readonly RateSlot[]): Promise<void>;
 }
 
 /**
@@ -47,6 +59,13 @@ export class Gcra {
   get size(): number {
     return this.tat.size;
   }
+
+  /** Books `slots` in order, each once the previous one's wait is over; returns the total wait. */
+  reserveEach(slots: readonly RateSlot[], now: number): number {
+    let at = now;
+    for (const { key, rule } of slots) at += this.reserve(key, rule, at);
+    return at - now;
+  }
 }
 
 /** A limiter kept in this isolate: for one process (benchmarks, the socket bridge) or tests. */
@@ -56,11 +75,18 @@ export function localRateLimiter(
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const scopes = new Map<string, Gcra>();
+  const gcraOf = (scope: string) => {
+    const gcra = scopes.get(scope) ?? new Gcra();
+    scopes.set(scope, gcra);
+    return gcra;
+  };
   return {
     async acquire(scope, key, rule) {
-      const gcra = scopes.get(scope) ?? new Gcra();
-      scopes.set(scope, gcra);
-      const wait = gcra.reserve(key, rule, now());
+      const wait = gcraOf(scope).reserve(key, rule, now());
+      if (wait > 0) await sleep(wait);
+    },
+    async acquireEach(scope, slots) {
+      const wait = gcraOf(scope).reserveEach(slots, now());
       if (wait > 0) await sleep(wait);
     },
   };
