@@ -1,3 +1,4 @@
+import { GrowingText, type Tailed, TailReader } from "../chat/growing-text.ts";
 import { FenceScanner, scanFences, TEXT } from "../chat/markdown.ts";
 import type { Citation } from "../openrouter/types.ts";
 
@@ -72,6 +73,46 @@ export class StreamedSources {
     const tail = text.slice(lineStarts[last]);
     if (role[last] !== TEXT || !tail.includes("](")) return this.marked + tail;
     return this.marked + this.numbering.copy().mark(tail);
+  }
+}
+
+/**
+ * `StreamedSources` for an answer kept as a `GrowingText`: returns the marked text as its
+ * marked complete lines (which only grow) and the marked last line, reading only the text
+ * after the lines marked before, so an edit costs what the answer gained.
+ */
+export class GrowingSources {
+  private readonly scanner = new FenceScanner();
+  private readonly input = new TailReader();
+  private numbering = new Numbering([]);
+  private marked = new GrowingText();
+  /** Where the lines not yet marked start, and their index. */
+  private done = 0;
+  private lines = 0;
+
+  text(raw: GrowingText): Tailed {
+    const input = { settled: raw, tail: "" };
+    const read = this.input.read(input);
+    if (!read.grew) {
+      this.numbering = new Numbering([]);
+      this.marked = new GrowingText();
+      this.done = 0;
+      this.lines = 0;
+    }
+    const { base, text } = read;
+    const { role, lineStarts } = this.scanner.scan(text, base, read.grew);
+    const last = lineStarts.length - 1;
+    for (; this.lines < last; this.lines++) {
+      const from = (lineStarts[this.lines] as number) - base;
+      const line = text.slice(from, (lineStarts[this.lines + 1] as number) - 1 - base);
+      this.marked.append(`${role[this.lines] === TEXT ? this.numbering.mark(line) : line}\n`);
+    }
+    this.done = lineStarts[last] as number;
+    this.input.keep(input, base, text, this.done);
+    const tail = text.slice(this.done - base);
+    const marked =
+      role[last] !== TEXT || !tail.includes("](") ? tail : this.numbering.copy().mark(tail);
+    return { settled: this.marked, tail: marked };
   }
 }
 
