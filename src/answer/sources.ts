@@ -120,26 +120,37 @@ export class GrowingSources {
 class Numbering {
   readonly byKey: Map<string, Source>;
   private readonly cited: Map<string, Citation>;
+  /** A copy reads through to the numbering it copies (which must not change meanwhile). */
+  private readonly base?: Numbering;
 
-  constructor(citations: readonly Citation[], byKey = new Map<string, Source>()) {
-    this.cited = new Map(citations.map((c) => [sourceKey(c.url), c]));
-    this.byKey = byKey;
+  constructor(citations: readonly Citation[], base?: Numbering) {
+    this.cited = base ? base.cited : new Map(citations.map((c) => [sourceKey(c.url), c]));
+    this.byKey = new Map();
+    this.base = base;
   }
 
+  /** A numbering to mark a line on that may still change: costs what it adds, not a copy. */
   copy(): Numbering {
-    const copy = new Numbering([], new Map(this.byKey));
-    for (const [key, c] of this.cited) copy.cited.set(key, c);
-    return copy;
+    return new Numbering([], this);
   }
 
   add(url: string, title: string): Source {
     const key = sourceKey(url);
-    let source = this.byKey.get(key);
+    let source = this.find(key);
     if (!source) {
-      source = { n: this.byKey.size + 1, url, title: clean(title) || hostOf(url) };
+      const n = this.size() + 1;
+      source = { n, url, title: clean(title) || hostOf(url) };
       this.byKey.set(key, source);
     }
     return source;
+  }
+
+  private find(key: string): Source | undefined {
+    return this.byKey.get(key) ?? this.base?.find(key);
+  }
+
+  private size(): number {
+    return this.byKey.size + (this.base?.size() ?? 0);
   }
 
   /** A line of text with each inline link followed by its source's number. */
