@@ -20,8 +20,9 @@ import {
   progressLine,
   summaryLine,
 } from "../src/answer/progress.ts";
-import { numberSources, StreamedSources } from "../src/answer/sources.ts";
+import { GrowingSources, numberSources } from "../src/answer/sources.ts";
 import type { ChatAdapter } from "../src/chat/adapter.ts";
+import { GrowingText } from "../src/chat/growing-text.ts";
 import type { Question } from "../src/chat/types.ts";
 import { ReplyWriter } from "../src/delivery/reply-writer.ts";
 import { streamChat } from "../src/openrouter/chat-stream.ts";
@@ -227,8 +228,9 @@ export async function answerThrough(bytes: Uint8Array, sink: Sink): Promise<stri
       model: MODEL.id,
       thought: step ?? latestThought(reasoning),
     });
-  const sources = new StreamedSources();
-  const shown = () => sources.text(text);
+  const raw = new GrowingText();
+  const sources = new GrowingSources();
+  const shown = () => sources.text(raw);
   writer.update(shown(), status());
   const events = streamChat(
     { model: MODEL.id, messages: [{ role: "user", content: "bench" }] },
@@ -244,6 +246,7 @@ export async function answerThrough(bytes: Uint8Array, sink: Sink): Promise<stri
     let due = false;
     if (ev.type === "text") {
       text += ev.text;
+      raw.append(ev.text);
       phase = "writing";
       due = clock.advance(TOKEN_MS);
     } else if (ev.type === "reasoning") {

@@ -14,7 +14,7 @@ import type { DiscordApi } from "./api.ts";
 import { FLAGS } from "./constants.ts";
 import { type Clock, isNotYet, mayBeUndeferred, whenDeferred } from "./deferral.ts";
 import { discordDeliveryOf, discordMetaOf, discordSent } from "./delivery.ts";
-import { discordRenderer, renderDiscord } from "./format.ts";
+import { discordRenderer, growingDiscordRenderer, renderDiscord } from "./format.ts";
 import { fetchDiscordHistory } from "./history.ts";
 import { nonceFor } from "./nonce.ts";
 import { answerChannelOf, DISCORD_RATE_RULES, PACE_KEYS, paceScopeOf } from "./pacing.ts";
@@ -273,6 +273,7 @@ export function createDiscordAdapter(opts: DiscordAdapterOptions): ChatAdapter {
       : {}),
     render: renderDiscord,
     renderer: discordRenderer,
+    growingRenderer: growingDiscordRenderer,
     // Typing lasts about 10 s and cannot be cancelled: the core renews it while it waits,
     // and an empty status ("done") sends nothing. It is cosmetic: its own key, and a refusal is dropped.
     showWorking: async (q, status) => {

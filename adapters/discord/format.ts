@@ -4,6 +4,7 @@
  * ping nor a mention pill can come out of a model's text.
  */
 
+import { GrowingText, type Tailed, TailReader } from "../../src/chat/growing-text.ts";
 import { CODE, type FenceMap, FenceScanner, scanFences, TEXT } from "../../src/chat/markdown.ts";
 
 const ZWSP = "\u200b";
@@ -48,6 +49,48 @@ export function discordRenderer(): (markdown: string) => string {
       done = markdown.slice(0, lineStarts[doneLines]);
     }
     return rendered + renderLines(lines.slice(blank + 1), map, doneLines).join("\n");
+  };
+}
+
+/**
+ * `discordRenderer` for an answer handed on as a `Tailed` text: the rendered blocks kept
+ * are the settled part it returns, and only the text after them is read at each call.
+ */
+export function growingDiscordRenderer(): (markdown: Tailed) => Tailed {
+  const scanner = new FenceScanner();
+  const input = new TailReader();
+  let rendered = new GrowingText();
+  let done = 0;
+  let doneLines = 0;
+  return (markdown) => {
+    const read = input.read(markdown);
+    if (!read.grew) {
+      rendered = new GrowingText();
+      done = 0;
+      doneLines = 0;
+    }
+    const { base, text } = read;
+    const map = scanner.scan(text, base, read.grew);
+    const { role, lineStarts } = map;
+    const lines = text.slice(done - base).split("\n");
+    let blank = -1;
+    for (let i = lines.length - 2; i >= 0; i--) {
+      if (role[doneLines + i] === TEXT && !(lines[i] as string).trim()) {
+        blank = i;
+        break;
+      }
+    }
+    if (blank >= 0) {
+      rendered.append(`${renderLines(lines.slice(0, blank + 1), map, doneLines).join("\n")}\n`);
+      doneLines += blank + 1;
+      done = lineStarts[doneLines] as number;
+    }
+    // The scan resumes at the last line, at or after `done`.
+    input.keep(markdown, base, text, done);
+    return {
+      settled: rendered,
+      tail: renderLines(lines.slice(blank + 1), map, doneLines).join("\n"),
+    };
   };
 }
 

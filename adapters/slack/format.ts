@@ -10,6 +10,7 @@
  * text too, so they render the same whether or not the block parses angle brackets.
  */
 
+import { GrowingText, type Tailed, TailReader } from "../../src/chat/growing-text.ts";
 import { withoutFenceLines } from "../../src/chat/markdown.ts";
 
 const ZWSP = "\u200B";
@@ -75,6 +76,31 @@ export function slackRenderer(): (markdown: string) => string {
       done = markdown.slice(0, settled);
     }
     return rendered + renderSlack(markdown.slice(settled));
+  };
+}
+
+/**
+ * `slackRenderer` for an answer handed on as a `Tailed` text: complete lines are rendered
+ * once into the settled part it returns; only the text after them is read at each call.
+ */
+export function growingSlackRenderer(): (markdown: Tailed) => Tailed {
+  const input = new TailReader();
+  let rendered = new GrowingText();
+  let done = 0;
+  return (markdown) => {
+    const read = input.read(markdown);
+    if (!read.grew) {
+      rendered = new GrowingText();
+      done = 0;
+    }
+    const { base, text } = read;
+    const settled = base + text.lastIndexOf("\n") + 1;
+    if (settled > done) {
+      rendered.append(renderSlack(text.slice(done - base, settled - base)));
+      done = settled;
+    }
+    input.keep(markdown, base, text, done);
+    return { settled: rendered, tail: renderSlack(text.slice(done - base)) };
   };
 }
 

@@ -9,7 +9,13 @@ import type { RateLimiter } from "../../src/delivery/rate-limit.ts";
 import { ChatApiError } from "../../src/errors.ts";
 import { ANSWER_EVENT_TYPE, type SlackApi } from "./api.ts";
 import { slackDeliveryOf, slackMetaOf, slackSent } from "./delivery.ts";
-import { neutralizeSlackMentions, renderSlack, slackRenderer, toPlainFallback } from "./format.ts";
+import {
+  growingSlackRenderer,
+  neutralizeSlackMentions,
+  renderSlack,
+  slackRenderer,
+  toPlainFallback,
+} from "./format.ts";
 import { isOwnMessage, type SlackIdentity, slackHistory } from "./history.ts";
 import { slackPacer } from "./pacing.ts";
 import { type SlackActionsBlock, stopActions } from "./stop-control.ts";
@@ -143,6 +149,7 @@ export function createSlackAdapter(opts: SlackAdapterOptions): ChatAdapter {
     fetchHistory: slackHistory({ api, identity: ourIdentity, beforePage: readPage }),
     render: renderSlack,
     renderer: slackRenderer,
+    growingRenderer: growingSlackRenderer,
     stream,
     pace: pacer.pace,
     async post(question, text, _previous, key, controls) {

@@ -1,3 +1,4 @@
+import { GrowingText, type Tailed, TailReader } from "../chat/growing-text.ts";
 import { FenceScanner, scanFences, TEXT } from "../chat/markdown.ts";
 import type { Citation } from "../openrouter/types.ts";
 
@@ -75,30 +76,81 @@ export class StreamedSources {
   }
 }
 
+/**
+ * `StreamedSources` for an answer kept as a `GrowingText`: returns the marked text as its
+ * marked complete lines (which only grow) and the marked last line, reading only the text
+ * after the lines marked before, so an edit costs what the answer gained.
+ */
+export class GrowingSources {
+  private readonly scanner = new FenceScanner();
+  private readonly input = new TailReader();
+  private numbering = new Numbering([]);
+  private marked = new GrowingText();
+  /** Where the lines not yet marked start, and their index. */
+  private done = 0;
+  private lines = 0;
+
+  text(raw: GrowingText): Tailed {
+    const input = { settled: raw, tail: "" };
+    const read = this.input.read(input);
+    if (!read.grew) {
+      this.numbering = new Numbering([]);
+      this.marked = new GrowingText();
+      this.done = 0;
+      this.lines = 0;
+    }
+    const { base, text } = read;
+    const { role, lineStarts } = this.scanner.scan(text, base, read.grew);
+    const last = lineStarts.length - 1;
+    for (; this.lines < last; this.lines++) {
+      const from = (lineStarts[this.lines] as number) - base;
+      const line = text.slice(from, (lineStarts[this.lines + 1] as number) - 1 - base);
+      this.marked.append(`${role[this.lines] === TEXT ? this.numbering.mark(line) : line}\n`);
+    }
+    this.done = lineStarts[last] as number;
+    this.input.keep(input, base, text, this.done);
+    const tail = text.slice(this.done - base);
+    const marked =
+      role[last] !== TEXT || !tail.includes("](") ? tail : this.numbering.copy().mark(tail);
+    return { settled: this.marked, tail: marked };
+  }
+}
+
 /** The numbers given so far, by source. */
 class Numbering {
   readonly byKey: Map<string, Source>;
   private readonly cited: Map<string, Citation>;
+  /** A copy reads through to the numbering it copies (which must not change meanwhile). */
+  private readonly base?: Numbering;
 
-  constructor(citations: readonly Citation[], byKey = new Map<string, Source>()) {
-    this.cited = new Map(citations.map((c) => [sourceKey(c.url), c]));
-    this.byKey = byKey;
+  constructor(citations: readonly Citation[], base?: Numbering) {
+    this.cited = base ? base.cited : new Map(citations.map((c) => [sourceKey(c.url), c]));
+    this.byKey = new Map();
+    this.base = base;
   }
 
+  /** A numbering to mark a line on that may still change: costs what it adds, not a copy. */
   copy(): Numbering {
-    const copy = new Numbering([], new Map(this.byKey));
-    for (const [key, c] of this.cited) copy.cited.set(key, c);
-    return copy;
+    return new Numbering([], this);
   }
 
   add(url: string, title: string): Source {
     const key = sourceKey(url);
-    let source = this.byKey.get(key);
+    let source = this.find(key);
     if (!source) {
-      source = { n: this.byKey.size + 1, url, title: clean(title) || hostOf(url) };
+      const n = this.size() + 1;
+      source = { n, url, title: clean(title) || hostOf(url) };
       this.byKey.set(key, source);
     }
     return source;
+  }
+
+  private find(key: string): Source | undefined {
+    return this.byKey.get(key) ?? this.base?.find(key);
+  }
+
+  private size(): number {
+    return this.byKey.size + (this.base?.size() ?? 0);
   }
 
   /** A line of text with each inline link followed by its source's number. */

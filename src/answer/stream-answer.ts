@@ -1,3 +1,4 @@
+import { GrowingText } from "../chat/growing-text.ts";
 import { openRouterConfig } from "../config.ts";
 import { streamChat } from "../openrouter/chat-stream.ts";
 import { isModelUnavailable } from "../openrouter/openrouter-error.ts";
@@ -6,7 +7,7 @@ import type { Streaming } from "./answer-budget.ts";
 import type { AnswerJob } from "./answer-job.ts";
 import type { Setup } from "./prepare.ts";
 import { coarseElapsed, latestThought, progressLine } from "./progress.ts";
-import { StreamedSources } from "./sources.ts";
+import { GrowingSources } from "./sources.ts";
 
 /** What the model sent. */
 export interface Streamed {
@@ -56,8 +57,10 @@ export async function streamAnswer(
       note: resumed ? "restarted after an interruption" : undefined,
     });
   // Inline links carry their source numbers as they stream; the numbers never change later.
-  const sources = new StreamedSources();
-  const shown = () => sources.text(job.text);
+  // `job.text` as pieces too, so each edit reads only the end of a long answer.
+  let raw = new GrowingText(job.text);
+  const sources = new GrowingSources();
+  const shown = () => sources.text(raw);
   writer.update(shown(), status());
   const working = () => {
     if (!job.text) void adapter.showWorking?.(job.q, "is researching…")?.catch(() => {});
@@ -69,6 +72,7 @@ export async function streamAnswer(
     const or = openRouterConfig(job.deps.env);
     const req = await request();
     job.text = "";
+    raw = new GrowingText();
     partial.asked = true;
     for (;;) {
       try {
@@ -87,6 +91,7 @@ export async function streamAnswer(
           const counts = partial.streaming;
           if (ev.type === "text") {
             job.text += ev.text;
+            raw.append(ev.text);
             counts.completionChars += ev.text.length;
             phase = "writing";
           } else if (ev.type === "reasoning") {

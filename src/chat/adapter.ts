@@ -1,3 +1,4 @@
+import type { Tailed } from "./growing-text.ts";
 import type {
   Attachment,
   FetchedAttachment,
@@ -88,6 +89,12 @@ export interface ChatAdapter {
    * cost of what changed. Absent, the core calls `render`.
    */
   renderer?(): (markdown: string) => string;
+  /**
+   * Optional: `renderer` for an answer the core hands on as a `Tailed` text (settled part
+   * plus tail): returns the rendered text the same way, reading only what follows what it
+   * rendered before. Absent, the core renders the whole text.
+   */
+  growingRenderer?(): (markdown: Tailed) => Tailed;
   /** Optional: shows that the bot is working (Slack thread status, Discord typing); the core renews it while it waits and calls it with "" when done, which clears it where the platform can. */
   showWorking?(question: Question, status: string): Promise<void>;
   /** Optional: the platform's native streaming; absent, the core posts and then edits. */

@@ -106,6 +106,8 @@ interface Resume extends ScanState {
  */
 export class FenceScanner {
   private text = "";
+  /** Where `text` starts in the text scanned. */
+  private base = 0;
   private readonly lineStarts: number[] = [0];
   private fenceOf = new Int32Array(0);
   private role = new Uint8Array(0);
@@ -114,18 +116,35 @@ export class FenceScanner {
 
   constructor(private readonly maxChars = Number.POSITIVE_INFINITY) {}
 
-  scan(text: string): FenceMap {
+  /**
+   * Scans `text`; or, with `base`, the end of a longer text that `text` is from `base` on,
+   * where `grew` says that longer text extends the one scanned before (the caller knows:
+   * see `TailReader`). `base` must then be at most the start of the last line scanned
+   * before, where the scan resumes; the map's offsets are in the longer text.
+   */
+  scan(text: string, base = 0, grew = false): FenceMap {
+    const last = this.resume && (this.lineStarts[this.resume.line] as number);
     const resume =
       this.resume &&
-      text.length >= this.text.length &&
-      text.slice(0, this.text.length) === this.text
+      (grew
+        ? base <= (last as number)
+        : base === 0 &&
+          this.base === 0 &&
+          text.length >= this.text.length &&
+          text.slice(0, this.text.length) === this.text)
         ? this.resume
         : undefined;
+    if (!resume && base > 0) throw new RangeError("a partial text must extend the last scan");
+    this.base = base;
     const from = resume?.line ?? 0;
     const { lineStarts, fences } = this;
     lineStarts.length = from + 1;
-    for (let i = text.indexOf("\n", lineStarts[from]); i >= 0; i = text.indexOf("\n", i + 1))
-      lineStarts.push(i + 1);
+    for (
+      let i = text.indexOf("\n", (lineStarts[from] as number) - base);
+      i >= 0;
+      i = text.indexOf("\n", i + 1)
+    )
+      lineStarts.push(base + i + 1);
     const lines = lineStarts.length;
     this.reserve(lines, from);
     const { fenceOf, role } = this;
@@ -181,14 +200,15 @@ export class FenceScanner {
   /** Reads the lines from `from` on, starting in `state`. */
   private read(from: number, state: ScanState): void {
     const { text, lineStarts, fenceOf, role, fences, maxChars } = this;
+    const offset = this.base;
     const lines = lineStarts.length;
     const { lists } = state;
     let { listQuote, open, paragraph } = state;
     for (let line = from; line < lines; line++) {
       // The last line may still grow: a longer text resumes from its start.
       if (line === lines - 1) this.saveResume(line, { lists, listQuote, open, paragraph });
-      const start = lineStarts[line] as number;
-      const end = line + 1 < lines ? (lineStarts[line + 1] as number) - 1 : text.length;
+      const start = (lineStarts[line] as number) - offset;
+      const end = line + 1 < lines ? (lineStarts[line + 1] as number) - 1 - offset : text.length;
       if (open) {
         const fence = fences[open.index] as Fence;
         const depth = skipQuotes(text, start, end, open.quote);

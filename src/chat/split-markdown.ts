@@ -1,6 +1,8 @@
+import { type Tailed, TailReader, whole } from "./growing-text.ts";
 import { type FenceMap, FenceScanner, scanFences } from "./markdown.ts";
 
-type Layout = FenceMap & { text: string };
+/** The text read (from `base` on) and its fences; offsets are in the whole text. */
+type Layout = FenceMap & { text: string; base: number };
 
 interface Cut {
   at: number;
@@ -45,9 +47,14 @@ interface Start {
  */
 export class MarkdownSplitter {
   private readonly scanner: FenceScanner;
+  private readonly input = new TailReader();
   private src = "";
+  /** Where the last text split ended, and where its last line started. */
+  private length = 0;
+  private lastLine = 0;
   private chunks: string[] = [];
   private starts: Start[] = [];
+  private lineStarts: number[] = [0];
 
   constructor(private readonly maxChars: number) {
     if (!(maxChars >= MIN_MAX_CHARS))
@@ -56,16 +63,65 @@ export class MarkdownSplitter {
   }
 
   split(text: string): string[] {
-    const { maxChars } = this;
     const src = normalize(text);
-    if (src.length <= maxChars) return src ? [src] : [];
-    const layout: Layout = { text: src, ...this.scanner.scan(src) };
     const prev = this.src;
+    const grew = !!prev && src.length >= prev.length && src.slice(0, prev.length) === prev;
+    this.src = src;
+    // The next `splitTailed` starts over.
+    this.input.reset();
+    return this.splitFrom(src, 0, grew && this.length === prev.length);
+  }
+
+  /**
+   * `split(whole(text))` for an answer handed on as a `Tailed` text: reads only the text
+   * from the first message that may change on.
+   */
+  splitTailed(text: Tailed): string[] {
+    if (text.settled.hasCR || text.tail.includes("\r")) return this.split(whole(text));
+    const read = this.input.read(text);
+    this.src = "";
+    const chunks = this.splitFrom(read.text, read.base, read.grew);
+    this.input.keep(text, read.base, read.text, this.resumeAt());
+    return chunks;
+  }
+
+  /** Where the next split of a longer text starts reading (see `splitFrom`). */
+  private resumeAt(): number {
+    const { starts, maxChars } = this;
     let keep = 0;
-    if (prev && src.length >= prev.length && src.slice(0, prev.length) === prev) {
+    while (keep < starts.length - 1 && (starts[keep] as Start).at + maxChars < this.lastLine)
+      keep++;
+    const at = Math.min(starts[keep]?.at ?? 0, this.lastLine);
+    // A cut looks at the line before the one it ends.
+    const { lineStarts } = this;
+    const line = lineOf(lineStarts, at);
+    return lineStarts[Math.max(0, line - 1)] ?? 0;
+  }
+
+  /** Splits the text that is `text` from `base` on; `grew` when it extends the last one. */
+  private splitFrom(text: string, base: number, grew: boolean): string[] {
+    const { maxChars } = this;
+    const total = base + text.length;
+    if (total <= maxChars) {
+      this.length = 0;
+      this.lastLine = 0;
+      this.chunks = [];
+      this.starts = [];
+      this.lineStarts = [0];
+      return text ? [text] : [];
+    }
+    const layout: Layout = {
+      text,
+      base,
+      ...this.scanner.scan(text, base, grew && this.length > 0),
+    };
+    let keep = 0;
+    if (grew && this.length) {
       // A message's choice looks at most `maxChars` on from its start.
-      const settled = prev.lastIndexOf("\n") + 1;
-      while (keep < this.starts.length - 1 && (this.starts[keep] as Start).at + maxChars < settled)
+      while (
+        keep < this.starts.length - 1 &&
+        (this.starts[keep] as Start).at + maxChars < this.lastLine
+      )
         keep++;
     }
     const chunks = this.chunks.slice(0, keep);
@@ -76,16 +132,18 @@ export class MarkdownSplitter {
       const fence = cut && cut.fence >= 0 ? layout.fences[cut.fence] : undefined;
       const reopen = fence ? `${fence.reopen}\n${cut?.midLine ? fence.quote : ""}` : "";
       const room = maxChars - reopen.length;
-      if (src.length - start <= room) {
-        chunks.push(reopen + src.slice(start));
+      if (total - start <= room) {
+        chunks.push(reopen + text.slice(start - base));
         break;
       }
       cut = chooseCut(layout, start, room);
-      chunks.push(reopen + src.slice(start, cut.at) + cut.close);
+      chunks.push(reopen + text.slice(start - base, cut.at - base) + cut.close);
       start = cut.at;
       starts.push({ at: start, cut });
     }
-    this.src = src;
+    this.length = total;
+    this.lineStarts = layout.lineStarts;
+    this.lastLine = layout.lineStarts.at(-1) ?? 0;
     this.chunks = chunks;
     this.starts = starts;
     return [...chunks];
@@ -121,12 +179,16 @@ function normalize(text: string): string {
 }
 
 function chooseCut(layout: Layout, start: number, room: number): Cut {
-  const { text, lineStarts, fenceOf, fences } = layout;
+  const { text, base, lineStarts, fenceOf, fences } = layout;
   const end = start + room;
+  const newlineBefore = (pos: number) => {
+    const i = text.lastIndexOf("\n", pos - base);
+    return i < 0 ? -1 : base + i;
+  };
   let bestParagraph: Cut | undefined;
   let bestLine: Cut | undefined;
   let poorLine: Cut | undefined;
-  let p = text.lastIndexOf("\n", end - 1);
+  let p = newlineBefore(end - 1);
   let line = p >= start ? lineOf(lineStarts, p + 1) : -1;
   while (p >= start) {
     const at = p + 1;
@@ -140,15 +202,16 @@ function chooseCut(layout: Layout, start: number, room: number): Cut {
       const poor =
         (fence !== undefined &&
           (line === fence.open + 1 || (fence.closed && line === fence.last))) ||
-        (fence === undefined && isHeading(text, lineStarts[line - 1] ?? 0, p));
+        (fence === undefined && isHeading(text, (lineStarts[line - 1] ?? 0) - base, p - base));
       if (poor) poorLine ??= cut;
       else {
         bestLine ??= cut;
-        if (!bestParagraph && isBlank(text, lineStarts[line - 1] ?? at, p)) bestParagraph = cut;
+        if (!bestParagraph && isBlank(text, (lineStarts[line - 1] ?? at) - base, p - base))
+          bestParagraph = cut;
       }
     }
     if (at - start < room / 2 && bestLine) break;
-    p = p > start ? text.lastIndexOf("\n", p - 1) : -1;
+    p = p > start ? newlineBefore(p - 1) : -1;
     line -= 1;
   }
   if (bestParagraph && bestParagraph.at - start >= room / 2) return bestParagraph;
@@ -157,7 +220,7 @@ function chooseCut(layout: Layout, start: number, room: number): Cut {
 
 /** One line longer than the room: cut after its last space that fits, else anywhere. */
 function cutInsideLine(layout: Layout, start: number, end: number): Cut {
-  const { text, lineStarts } = layout;
+  const { text, base, lineStarts } = layout;
   let line = lineOf(lineStarts, end - 1);
   let lineEnd = end;
   const lineStart = lineStarts[line] ?? start;
@@ -170,12 +233,12 @@ function cutInsideLine(layout: Layout, start: number, end: number): Cut {
   const limit = Math.max(start + 1, Math.min(lineEnd, end - close.length));
   const from = Math.max(start, lineStarts[line] ?? start);
   for (let i = limit; i > from + 1; i--) {
-    const code = text.charCodeAt(i - 1);
+    const code = text.charCodeAt(i - 1 - base);
     if (code === 32 || code === 9) return { at: i, close, fence, midLine: true };
   }
   let at = limit;
   // Never leave half of a surrogate pair (an emoji) at the end of a message.
-  if (at - 1 > start && isHighSurrogate(text.charCodeAt(at - 1))) at -= 1;
+  if (at - 1 > start && isHighSurrogate(text.charCodeAt(at - 1 - base))) at -= 1;
   return { at, close, fence, midLine: true };
 }
 
@@ -219,5 +282,5 @@ function lineOf(lineStarts: number[], pos: number): number {
 
 /** Scans once: which lines sit inside which fenced code block. */
 function analyse(text: string, maxChars: number): Layout {
-  return { text, ...scanFences(text, maxChars) };
+  return { text, base: 0, ...scanFences(text, maxChars) };
 }

@@ -1,8 +1,10 @@
 import type { MessageControls } from "../chat/adapter.ts";
+import type { Tailed } from "../chat/growing-text.ts";
 import { openFenceAt } from "../chat/markdown.ts";
 import { MarkdownSplitter, renderableTail } from "../chat/split-markdown.ts";
 import type { SentMessage } from "../chat/types.ts";
 import { safeEnd } from "./safe-tail.ts";
+import { bodyBlank, bodySafeEnd } from "./view-body.ts";
 
 /** Room kept free in each message for the progress line shown under a growing answer. */
 export const STATUS_ROOM = 200;
@@ -11,6 +13,8 @@ export const STATUS_ROOM = 200;
 export interface View {
   /** The answer so far, rendered. */
   body: string;
+  /** The same, as a growing text, when the writer has it: the plans then read only its end. */
+  grown?: Tailed;
   /** The progress line, rendered ("" for none). */
   status: string;
   /** The answer is complete: show all of it, hold nothing back. */
@@ -61,14 +65,24 @@ export function desiredMessages(
   maxChars: number,
   splitter = editSplitter(maxChars),
 ): string[] {
-  const visible = view.body.slice(0, safeEnd(view.body, view.final));
-  // After natively streamed messages, a code block they left open is reopened here.
-  const open = base.offset ? openFenceAt(visible.slice(0, base.offset)) : undefined;
-  const rest = (open ? `${open.reopen}\n` : "") + visible.slice(base.offset);
   // Below a status header (native streaming gave up mid-answer), the header shows the status.
   const status = base.index === 0 ? view.status : "";
-  if (!rest.trim()) return [status || "…"];
-  const chunks = splitter.split(rest);
+  const grown = view.grown;
+  const end = grown && !base.offset ? bodySafeEnd(view, view.final) : -1;
+  let chunks: string[];
+  if (grown && end >= grown.settled.length) {
+    // The growing body: split reading only its end.
+    if (bodyBlank(view, end)) return [status || "…"];
+    const tail = grown.tail.slice(0, end - grown.settled.length);
+    chunks = splitter.splitTailed({ settled: grown.settled, tail });
+  } else {
+    const visible = view.body.slice(0, safeEnd(view.body, view.final));
+    // After natively streamed messages, a code block they left open is reopened here.
+    const open = base.offset ? openFenceAt(visible.slice(0, base.offset)) : undefined;
+    const rest = (open ? `${open.reopen}\n` : "") + visible.slice(base.offset);
+    if (!rest.trim()) return [status || "…"];
+    chunks = splitter.split(rest);
+  }
   const last = chunks.length - 1;
   if (!view.final) chunks[last] = renderableTail(chunks[last] ?? "");
   if (status) chunks[last] = `${chunks[last]}\n\n${status}`.slice(0, maxChars);

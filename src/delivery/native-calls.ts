@@ -5,6 +5,7 @@ import { STATUS_INTERVAL_MS } from "./cadence.ts";
 import type { EditBase, View } from "./edit-plan.ts";
 import type { NativeAction, NativeProgress, NativeSegment } from "./native-plan.ts";
 import { cardsKey, taskCards } from "./task-plan.ts";
+import { bodyBlank } from "./view-body.ts";
 
 /** How far native streaming got, as the checkpoint keeps it. */
 export interface StreamingState {
@@ -81,7 +82,7 @@ export class NativeCalls {
     steps: readonly string[],
   ): (TaskAction & { notBefore?: number }) | undefined {
     if (!this.stream?.tasks || "off" in this.tasks || !steps.length || !this.progress) return;
-    if (!view.final && view.body.trim()) return undefined;
+    if (!view.final && !bodyBlank(view)) return undefined;
     if (view.final && !this.tasks.shown) return undefined;
     const tasks = taskCards(steps, view.final);
     if (cardsKey(tasks) === this.tasks.shown) return undefined;

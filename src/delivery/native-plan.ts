@@ -1,6 +1,6 @@
 import { openFenceAt } from "../chat/markdown.ts";
 import type { View } from "./edit-plan.ts";
-import { safeEnd } from "./safe-tail.ts";
+import { bodySafeEnd, bodySlice } from "./view-body.ts";
 
 /** The natively streamed message still open, if any. */
 export interface NativeSegment {
@@ -49,26 +49,25 @@ export function planNative(
   limits: StreamLimits,
   now: number,
 ): NativeAction | undefined {
-  const { body } = view;
-  const end = safeEnd(body, view.final);
+  const end = bodySafeEnd(view, view.final);
   const seg = progress.open;
   if (!seg) {
     const start = progress.end;
     if (end <= start) return undefined;
-    const open = openFenceAt(body.slice(0, start));
+    const open = openFenceAt(bodySlice(view, 0, start));
     const prefix = open ? `${open.reopen}\n` : "";
     const room = limits.maxChars - prefix.length - CLOSE_ROOM;
-    const piece = fitPiece(body.slice(start, end), room, true);
+    const piece = fitPiece(bodySlice(view, start, end), room, true);
     return { op: "stream.start", start, length: piece.length, prefix, text: prefix + piece };
   }
   const from = seg.start + seg.appended;
   const room = limits.maxChars - seg.prefix.length - seg.appended - CLOSE_ROOM;
-  const pending = body.slice(from, end);
+  const pending = bodySlice(view, from, end);
   const expired = now - seg.openedAt > limits.maxAgeMs;
   // A message that fills up ends at a line break: the rest of the line opens the next one.
   const piece = pending ? fitPiece(pending, room, false) : "";
   if (expired || (pending && !piece) || (!pending && view.final)) {
-    const open = openFenceAt(body.slice(0, from));
+    const open = openFenceAt(bodySlice(view, 0, from));
     if (!open) return { op: "stream.stop" };
     // A closer indented for a nested list may not fit the room kept: the bare marker does.
     const closing = `\n${open.close}`.length <= CLOSE_ROOM ? `\n${open.close}` : `\n${open.marker}`;

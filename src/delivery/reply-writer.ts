@@ -1,4 +1,5 @@
 import type { ChatAdapter, MessageControls } from "../chat/adapter.ts";
+import type { Tailed } from "../chat/growing-text.ts";
 import type { MarkdownSplitter } from "../chat/split-markdown.ts";
 import type { Question, SentMessage } from "../chat/types.ts";
 import { ChatApiError } from "../errors.ts";
@@ -21,6 +22,7 @@ import {
 } from "./native-calls.ts";
 import { type NativeAction, planNative } from "./native-plan.ts";
 import { Scheduler } from "./scheduler.ts";
+import { BodyRenderer, bodyBlank } from "./view-body.ts";
 
 export { STATUS_INTERVAL_MS };
 
@@ -84,10 +86,10 @@ export class ReplyWriter {
   /** Splits the growing answer, keeping its settled messages from one plan to the next. */
   private readonly splitter: MarkdownSplitter;
   /** Renders the growing answer, where the adapter can, in the cost of what changed. */
-  private readonly renderBody: (markdown: string) => string;
-  private text = "";
+  private readonly renderer: BodyRenderer;
+  private text: string | Tailed = "";
   /** Builds the text on demand (see `update`), until the next plan takes it. */
-  private source?: () => string;
+  private source?: () => string | Tailed;
   private status = "";
   private header = "";
   private final = false;
@@ -99,7 +101,6 @@ export class ReplyWriter {
   private editBase: EditBase = { offset: 0, index: 0 };
   private pending?: WriterState["pending"];
   private posts: number;
-  private rendered = { text: "", body: "" };
   /** The model's steps so far, and the task cards the stream shows. */
   private steps: readonly string[] = [];
   private readonly stop?: string;
@@ -116,7 +117,7 @@ export class ReplyWriter {
     this.posts = state?.posts ?? this.messages.length;
     this.now = opts.now ?? Date.now;
     this.splitter = editSplitter(opts.adapter.maxMessageChars);
-    this.renderBody = opts.adapter.renderer?.() ?? ((markdown) => opts.adapter.render(markdown));
+    this.renderer = new BodyRenderer(opts.adapter);
     this.onProgress = opts.onProgress;
     this.stop = opts.stop;
     this.log = opts.log ?? defaultLog;
@@ -164,15 +165,16 @@ export class ReplyWriter {
    * Sets the answer so far, the progress line and the model's steps (shown as task cards
    * where the stream takes them); the thread catches up at the next turn. `text` may be a
    * function: the writer then builds the text only when it plans a call (about once a
-   * second), so a long answer does not cost a rebuild at every token.
+   * second), so a long answer does not cost a rebuild at every token. A `Tailed` text (as
+   * `GrowingSources` gives) is read only at its end.
    */
   update(
-    text: string | (() => string),
+    text: string | Tailed | (() => string | Tailed),
     status: string,
     steps: readonly string[] = this.steps,
   ): void {
     if (this.final) return;
-    if (typeof text === "string") {
+    if (typeof text !== "function") {
       if (text === this.text && status === this.status && steps.length === this.steps.length)
         return;
       this.text = text;
@@ -212,15 +214,17 @@ export class ReplyWriter {
       this.text = this.source();
       this.source = undefined;
     }
-    if (this.rendered.text !== this.text || !this.rendered.body) {
-      this.rendered = { text: this.text, body: this.renderBody(this.text) };
-    }
-    return {
-      body: this.rendered.body,
+    const body = this.renderer.render(this.text);
+    const view: View = {
+      get body() {
+        return body.body;
+      },
       status: status ? this.adapter.render(status) : "",
       final: this.final,
       ...(this.stop && !this.final ? { stop: this.stop } : {}),
     };
+    if (body.grown) view.grown = body.grown;
+    return view;
   }
 
   private next(): Action | undefined {
@@ -245,10 +249,10 @@ export class ReplyWriter {
       return edit ?? (this.editBase.index > 0 ? this.headerAction(view) : undefined);
     }
     // Native: the first message is the status header; the answer streams below it.
-    const thinking = !native.open && !native.end && !view.body.trim();
+    const thinking = !native.open && !native.end && bodyBlank(view);
     if (this.messages.length === 0 || thinking) {
       const header = planEdit(
-        { ...view, body: "" },
+        { status: view.status, final: view.final, body: "", ...(view.stop && { stop: view.stop }) },
         this.thread,
         this.editBase,
         this.adapter.maxMessageChars,

@@ -184,6 +184,8 @@ class Watchdog {
     this.fail = reject;
   });
   private started = false;
+  /** When the silence allowed ends. */
+  private deadline = 0;
   private readonly onAbort = () =>
     this.stop(this.signal?.reason ?? new DOMException("The operation was aborted", "AbortError"));
 
@@ -205,34 +207,46 @@ class Watchdog {
 
   /** Text, reasoning or a citation arrived: from now on the idle deadline applies. */
   output(): void {
-    this.started = true;
-    this.arm(this.idleMs);
+    if (!this.started) {
+      this.started = true;
+      this.arm(this.idleMs);
+      // The timer, armed once, checks this deadline when it fires: resetting a timer at every
+      // token would cost more than reading the token.
+    } else this.deadline = Date.now() + this.idleMs;
   }
 
   dispose(): void {
-    clearTimeout(this.timer);
+    if (this.timer !== null) clearTimeout(this.timer);
     this.signal?.removeEventListener("abort", this.onAbort);
   }
 
   private arm(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      const wait = formatDuration(ms);
-      const message = this.started
-        ? `OpenRouter sent nothing for ${wait} after the answer started`
-        : `OpenRouter sent only keep-alives for ${wait}, no output`;
-      this.stop(
-        new OpenRouterError("stall", message, {
-          retryable: true,
-          model: this.model,
-          silentForMs: ms,
-        }),
-      );
-    }, ms);
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.deadline = Date.now() + ms;
+    this.timer = setTimeout(() => this.check(ms), ms);
+  }
+
+  private check(ms: number): void {
+    const left = this.deadline - Date.now();
+    if (left > 0) {
+      this.timer = setTimeout(() => this.check(ms), left);
+      return;
+    }
+    const wait = formatDuration(ms);
+    const message = this.started
+      ? `OpenRouter sent nothing for ${wait} after the answer started`
+      : `OpenRouter sent only keep-alives for ${wait}, no output`;
+    this.stop(
+      new OpenRouterError("stall", message, {
+        retryable: true,
+        model: this.model,
+        silentForMs: ms,
+      }),
+    );
   }
 
   private stop(reason: unknown): void {
-    clearTimeout(this.timer);
+    if (this.timer !== null) clearTimeout(this.timer);
     this.fail(reason);
     this.controller.abort(reason);
   }
