@@ -49,6 +49,21 @@ describe("planEdit (post and edit)", () => {
     expect(chunks[1]?.startsWith("```ts\n")).toBe(true);
   });
 
+  it("marks the last edit of a full message whose successor is still to post, and only that", () => {
+    const long = `${"word ".repeat(70)}\n\n${"more ".repeat(40)}`;
+    const [first] = desiredMessages(view(long, "✍️"), base, 500);
+    const now = { messages: [{ id: "m1" }], shown: ["old"], lost: none };
+    expect(planEdit(view(long, "✍️"), now, base, 500)).toEqual({
+      op: "edit",
+      index: 0,
+      text: first,
+      closes: true,
+    });
+    // Its successor is posted already: a later edit of the first message closes nothing.
+    const both = { messages: [{ id: "m1" }, { id: "m2" }], shown: ["old", "x"], lost: none };
+    expect(planEdit(view(long, "✍️"), both, base, 500)).not.toHaveProperty("closes");
+  });
+
   it("closes a code block still open in the last message while the answer grows", () => {
     const [only] = desiredMessages(view("```py\nprint(1)\n", "✍️"), base, 500);
     expect(only).toBe("```py\nprint(1)\n```\n\n✍️");
@@ -116,8 +131,10 @@ describe("planNative (text appended is final)", () => {
     expect(planNative(view("Done.", "", true), { open, end: 0 }, limits, 10)).toEqual({
       op: "stream.stop",
     });
+    // Text still waits: the next message may start right after this stop.
     expect(planNative(view("Done. More"), { open, end: 0 }, limits, 61_000)).toEqual({
       op: "stream.stop",
+      closes: true,
     });
   });
 
@@ -127,6 +144,7 @@ describe("planNative (text appended is final)", () => {
     expect(planNative(view(body), { open, end: 0 }, limits, 10)).toEqual({
       op: "stream.stop",
       closing: "\n```",
+      closes: true,
     });
     const next = planNative(view(body), { end: 186 }, limits, 10);
     expect(next).toMatchObject({ op: "stream.start", start: 186, prefix: "```py\n" });
@@ -139,6 +157,7 @@ describe("planNative (text appended is final)", () => {
     expect(planNative(view(body), { open, end: 0 }, limits, 10)).toEqual({
       op: "stream.stop",
       closing: "\n   ```",
+      closes: true,
     });
     const next = planNative(view(body), { end: 190 }, limits, 10);
     expect(next).toMatchObject({ op: "stream.start", start: 190, prefix: "   ```sh\n" });
@@ -147,7 +166,10 @@ describe("planNative (text appended is final)", () => {
   it("ends a full message at a line break, never mid-line", () => {
     const open = { index: 1, openedAt: 0, start: 0, appended: 180, prefix: "" };
     const body = `${"x".repeat(180)}a line that does not fit`;
-    expect(planNative(view(body), { open, end: 0 }, limits, 10)).toEqual({ op: "stream.stop" });
+    expect(planNative(view(body), { open, end: 0 }, limits, 10)).toEqual({
+      op: "stream.stop",
+      closes: true,
+    });
   });
 
   it("fitPiece cuts a line longer than a whole message at a space, else anywhere but inside an emoji", () => {

@@ -34,7 +34,7 @@ export interface Shown {
 /** One platform call that brings the thread closer to the view. */
 export type EditAction =
   | { op: "post"; index: number; text: string; controls?: MessageControls }
-  | { op: "edit"; index: number; text: string; controls?: MessageControls };
+  | { op: "edit"; index: number; text: string; controls?: MessageControls; closes?: boolean };
 
 /**
  * Where post-and-edit starts: message `index` shows the body from `offset` on. Both are 0
@@ -107,7 +107,10 @@ export function planEdit(
       i === stopAt ? { controls: { stop: { questionId: view.stop as string } } } : {};
     if (index >= now.messages.length || now.lost.has(index))
       return { op: "post", index, text, ...controls };
-    if (now.shown[index] !== text) return { op: "edit", index, text, ...controls };
+    if (now.shown[index] === text) continue;
+    // The last edit of a message that filled up: its successor is still to be posted.
+    const closes = i < desired.length - 1 && index + 1 >= now.messages.length;
+    return { op: "edit", index, text, ...controls, ...(closes ? { closes } : {}) };
   }
   return undefined;
 }

@@ -33,7 +33,7 @@ export type NativeAction =
   /** Appends `text` (`length` chars of the body) to the open message. */
   | { op: "stream.append"; length: number; text: string }
   /** Stops the open message, closing a code block it leaves open with `closing`. */
-  | { op: "stream.stop"; closing?: string };
+  | { op: "stream.stop"; closing?: string; closes?: boolean };
 
 /** Characters kept free in a streamed message for the line that closes a code block. */
 const CLOSE_ROOM = 8;
@@ -67,11 +67,13 @@ export function planNative(
   // A message that fills up ends at a line break: the rest of the line opens the next one.
   const piece = pending ? fitPiece(pending, room, false) : "";
   if (expired || (pending && !piece) || (!pending && view.final)) {
+    // Text waits for the next message: it may start right after this stop.
+    const more = pending ? { closes: true } : {};
     const open = openFenceAt(bodySlice(view, 0, from));
-    if (!open) return { op: "stream.stop" };
+    if (!open) return { op: "stream.stop", ...more };
     // A closer indented for a nested list may not fit the room kept: the bare marker does.
     const closing = `\n${open.close}`.length <= CLOSE_ROOM ? `\n${open.close}` : `\n${open.marker}`;
-    return { op: "stream.stop", closing };
+    return { op: "stream.stop", closing, ...more };
   }
   return piece ? { op: "stream.append", length: piece.length, text: piece } : undefined;
 }

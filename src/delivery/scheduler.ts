@@ -9,6 +9,12 @@ const FIRST_BACKOFF_MS = 1_000;
 export interface PlannedCall {
   op: WriteOp;
   notBefore?: number;
+  /**
+   * The call closes a full message and the next one opens its successor: that one may go
+   * at once (after a slot in the shared limits), so the words that spill over wait one
+   * turn, not two. The number of calls is the same; only this pair comes closer together.
+   */
+  closes?: boolean;
 }
 
 export interface SchedulerOptions<A extends PlannedCall> {
@@ -111,7 +117,7 @@ export class Scheduler<A extends PlannedCall> {
         const sent = await this.opts.run(action);
         this.failures = 0;
         this.failingSince = undefined;
-        if (sent !== false) this.nextAt = now() + this.opts.intervalMs;
+        if (sent !== false) this.nextAt = action.closes ? now() : now() + this.opts.intervalMs;
       } catch (err) {
         if (!this.retry(err)) return;
       }
