@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FenceScanner, scanFences } from "../src/chat/markdown.ts";
 import { MarkdownSplitter, splitMarkdown } from "../src/chat/split-markdown.ts";
+import { growth, texts } from "./support/growing-answer.ts";
 
 /** Pieces that make fences, quotes, lists, headings, long lines and CRs meet at every offset. */
 const PIECES = [
@@ -31,31 +32,12 @@ const PIECES = [
   "averyveryverylongwordwithoutanyspacesinit",
 ];
 
-/** A text that grows piece by piece, now and then cut back (a held-back tail shown later). */
-const growth = fc.array(
-  fc.oneof(
-    { weight: 19, arbitrary: fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 4 }) },
-    { weight: 1, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }) },
-  ),
-  { minLength: 1, maxLength: 120 },
-);
-
-/** Every text along the way. */
-function texts(steps: (string[] | number)[]): string[] {
-  let text = "";
-  return steps.map((step) => {
-    text =
-      typeof step === "number"
-        ? text.slice(0, Math.floor(step * text.length))
-        : text + step.join("");
-    return text;
-  });
-}
+const growing = growth(PIECES, { perStep: 4, steps: 120 });
 
 describe("MarkdownSplitter", () => {
   it("splits a growing answer exactly as splitMarkdown splits each version afresh", () => {
     fc.assert(
-      fc.property(growth, fc.constantFrom(32, 45, 80, 200), (steps, maxChars) => {
+      fc.property(growing, fc.constantFrom(32, 45, 80, 200), (steps, maxChars) => {
         const splitter = new MarkdownSplitter(maxChars);
         for (const text of texts(steps)) {
           expect(splitter.split(text)).toEqual(splitMarkdown(text, maxChars));
@@ -88,7 +70,7 @@ describe("MarkdownSplitter", () => {
 describe("FenceScanner", () => {
   it("reads a growing text exactly as scanFences reads each version", () => {
     fc.assert(
-      fc.property(growth, fc.constantFrom(60, Number.POSITIVE_INFINITY), (steps, maxChars) => {
+      fc.property(growing, fc.constantFrom(60, Number.POSITIVE_INFINITY), (steps, maxChars) => {
         const scanner = new FenceScanner(maxChars);
         for (const text of texts(steps)) {
           const a = scanner.scan(text);
