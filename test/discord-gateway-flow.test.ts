@@ -11,11 +11,11 @@ import {
   ask,
   botMessages,
   connectGateway,
-  type DiscordWorld,
   discordWorld,
   freshSnowflake,
   GUILD_ID,
   gatewayMessage,
+  mentionOverGateway,
   settled,
 } from "./support/discord-world.ts";
 
@@ -35,22 +35,6 @@ async function connected(): Promise<DurableObjectStub<DiscordGatewayObject>> {
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type ChatBody = { messages: { role: string; content: string }[] };
-
-/** Someone mentions the bot in the world's channel: the message exists in the fake, then the Gateway delivers it. */
-async function mentionOverGateway(world: DiscordWorld, text: string) {
-  const asked = world.discord.seedMessage(world.channelId, {
-    content: `<@${APP_ID}> ${text}`,
-    mentions: [world.discord.botUser],
-  });
-  const seq = await world.gateway.dispatch("MESSAGE_CREATE", gatewayMessage(asked));
-  const thread: ThreadRef = {
-    platform: "discord",
-    workspaceId: GUILD_ID,
-    channelId: world.channelId,
-    threadId: asked.id,
-  };
-  return { asked, seq, thread };
-}
 
 describe("Discord over the Gateway, end to end", () => {
   it("answers a MESSAGE_CREATE that mentions the bot as a reply to that message", async () => {

@@ -8,17 +8,15 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DiscordGatewayObject } from "../adapters/discord/gateway-object.ts";
 import { ledgerFor, utcDay } from "../src/budget/channel-ledger.ts";
-import type { ThreadRef } from "../src/chat/types.ts";
 import { defaultCatalog, fallbackCatalog } from "./fakes/openrouter.ts";
 import {
-  APP_ID,
   ask,
   botMessages,
   connectGateway,
   type DiscordWorld,
   discordWorld,
-  GUILD_ID,
   gatewayMessage,
+  mentionOverGateway,
   settled,
 } from "./support/discord-world.ts";
 import {
@@ -42,17 +40,7 @@ async function question(world: DiscordWorld, via: Via) {
     const asked = await ask(world, "granite?");
     return { thread: asked.thread, answerId: asked.original?.id, replyTo: undefined };
   }
-  const asked = world.discord.seedMessage(world.channelId, {
-    content: `<@${APP_ID}> granite?`,
-    mentions: [world.discord.botUser],
-  });
-  await world.gateway.dispatch("MESSAGE_CREATE", gatewayMessage(asked));
-  const thread: ThreadRef = {
-    platform: "discord",
-    workspaceId: GUILD_ID,
-    channelId: world.channelId,
-    threadId: asked.id,
-  };
+  const { asked, thread } = await mentionOverGateway(world, "granite?");
   return { thread, answerId: undefined, replyTo: asked.id };
 }
 

@@ -16,15 +16,13 @@ import type { ScriptedReply } from "./fakes/openrouter.ts";
 import { FAKE_SLACK_URL } from "./fakes/slack-api.ts";
 import { askInteraction } from "./support/discord-payloads.ts";
 import {
-  APP_ID,
   ask,
   botMessages,
   connectGateway,
   type DiscordWorld,
   settled as discordSettled,
   discordWorld,
-  GUILD_ID,
-  gatewayMessage,
+  mentionOverGateway,
   sendInteraction,
 } from "./support/discord-world.ts";
 import { restartDurableObject } from "./support/restart.ts";
@@ -128,19 +126,9 @@ afterEach(async () => {
 });
 
 /** A mention over the Gateway, answered as a reply in the channel (bot-token message writes). */
-async function mentionOverGateway(world: DiscordWorld) {
+async function answeredMention(world: DiscordWorld) {
   gateways.push(await connectGateway());
-  const asked = world.discord.seedMessage(world.channelId, {
-    content: `<@${APP_ID}> rocks?`,
-    mentions: [world.discord.botUser],
-  });
-  await world.gateway.dispatch("MESSAGE_CREATE", gatewayMessage(asked));
-  const thread: ThreadRef = {
-    platform: "discord",
-    workspaceId: GUILD_ID,
-    channelId: world.channelId,
-    threadId: asked.id,
-  };
+  const { asked, thread } = await mentionOverGateway(world, "rocks?");
   return { asked, rows: await discordSettled(thread) };
 }
 
@@ -166,7 +154,7 @@ describe("Discord: the API fails while the answer is posted", () => {
     const world = await discordWorld();
     world.discord.serverErrorNext(CREATE_MESSAGE, 1, { status: 500, applied: true });
     world.openrouter.reply(steady);
-    const { asked, rows } = await mentionOverGateway(world);
+    const { asked, rows } = await answeredMention(world);
     expect(world.discord.calls(CREATE_MESSAGE)[0]?.status).toBe(500);
     expect(rows.map((q) => q.state)).toEqual(["answered"]);
     expect(botMessages(world)).toEqual([expect.objectContaining({ replyTo: asked.id })]);
@@ -177,7 +165,7 @@ describe("Discord: the API fails while the answer is posted", () => {
     const world = await discordWorld();
     world.discord.rateLimitNext(CREATE_MESSAGE, 2, 0.5);
     world.openrouter.reply(steady);
-    const { rows } = await mentionOverGateway(world);
+    const { rows } = await answeredMention(world);
     expect(world.discord.calls(CREATE_MESSAGE).filter((c) => c.status === 429)).toHaveLength(2);
     expect(rows.map((q) => q.state)).toEqual(["answered"]);
     expect(botMessages(world)).toHaveLength(1);

@@ -1,16 +1,14 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DiscordGatewayObject } from "../adapters/discord/gateway-object.ts";
-import type { ThreadRef } from "../src/chat/types.ts";
 import { SettingsStore } from "../src/settings/settings-store.ts";
 import { eventually } from "./fakes/network.ts";
 import {
-  APP_ID,
   botMessages,
   connectGateway,
   discordWorld,
-  GUILD_ID,
   gatewayMessage,
+  mentionOverGateway,
 } from "./support/discord-world.ts";
 import { eventEnvelope, messageEvent, sendMention, sendSlack } from "./support/slack-requests.ts";
 import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
@@ -94,17 +92,7 @@ describe("a follow-up asked while an answer streams (Discord)", () => {
     const first = `${"Granite is an igneous rock. ".repeat(120)}The end of answer one.`;
     world.openrouter.reply({ text: wordsOf(first), delayMs: 15 });
     world.openrouter.reply({ text: ["Second answer."] });
-    const asked = world.discord.seedMessage(world.channelId, {
-      content: `<@${APP_ID}> what is granite?`,
-      mentions: [world.discord.botUser],
-    });
-    await world.gateway.dispatch("MESSAGE_CREATE", gatewayMessage(asked));
-    const thread: ThreadRef = {
-      platform: "discord",
-      workspaceId: GUILD_ID,
-      channelId: world.channelId,
-      threadId: asked.id,
-    };
+    const { thread } = await mentionOverGateway(world, "what is granite?");
     // A reply to the answer's first message while the rest is still coming.
     const firstMessage = await eventually(() => botMessages(world)[0]);
     const reply = world.discord.seedMessage(world.channelId, {

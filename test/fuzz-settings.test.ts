@@ -7,23 +7,14 @@
  */
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
+import { SETTING_KEYS } from "../src/settings/settings.ts";
 import { interaction } from "./support/discord-payloads.ts";
 import { fuzzWorld, postDiscord, postSlack } from "./support/fuzz-world.ts";
 import { commandBody } from "./support/slack-requests.ts";
 
 const SEED = 777_2026;
 const runs = (numRuns: number) => ({ seed: SEED, numRuns });
-const KEYS = [
-  "model",
-  "system",
-  "effort",
-  "max_tokens",
-  "temperature",
-  "followups",
-  "daily_budget_usd",
-  "streaming",
-  "web_search",
-];
+const KEYS = SETTING_KEYS;
 
 let world: Awaited<ReturnType<typeof fuzzWorld>>;
 beforeEach(async () => {

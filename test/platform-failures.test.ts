@@ -1,16 +1,13 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DiscordGatewayObject } from "../adapters/discord/gateway-object.ts";
-import type { ThreadRef } from "../src/chat/types.ts";
 import { eventually } from "./fakes/network.ts";
 import { tokenDeltas } from "./fakes/openrouter.ts";
 import {
-  APP_ID,
   botMessages,
   connectGateway,
   type DiscordWorld,
   discordWorld,
-  GUILD_ID,
-  gatewayMessage,
+  mentionOverGateway,
 } from "./support/discord-world.ts";
 import { sendMention } from "./support/slack-requests.ts";
 import { freshChannel, settled, slackThread, slackWorld } from "./support/slack-world.ts";
@@ -90,18 +87,7 @@ afterEach(async () => {
 
 async function discordAsk(world: DiscordWorld) {
   gateways.push(await connectGateway());
-  const asked = world.discord.seedMessage(world.channelId, {
-    content: `<@${APP_ID}> q`,
-    mentions: [world.discord.botUser],
-  });
-  await world.gateway.dispatch("MESSAGE_CREATE", gatewayMessage(asked));
-  const thread: ThreadRef = {
-    platform: "discord",
-    workspaceId: GUILD_ID,
-    channelId: world.channelId,
-    threadId: asked.id,
-  };
-  return { asked, thread };
+  return mentionOverGateway(world, "q");
 }
 
 describe("Discord: the channel changes under a running answer", () => {

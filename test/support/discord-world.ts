@@ -190,6 +190,22 @@ export function gatewayMessage(
   };
 }
 
+/** Someone mentions the bot in the world's channel: the message exists in the fake, then the Gateway delivers it. */
+export async function mentionOverGateway(world: DiscordWorld, text: string) {
+  const asked = world.discord.seedMessage(world.channelId, {
+    content: `<@${APP_ID}> ${text}`,
+    mentions: [world.discord.botUser],
+  });
+  const seq = await world.gateway.dispatch("MESSAGE_CREATE", gatewayMessage(asked));
+  const thread: ThreadRef = {
+    platform: "discord",
+    workspaceId: GUILD_ID,
+    channelId: world.channelId,
+    threadId: asked.id,
+  };
+  return { asked, seq, thread };
+}
+
 type GatewayStub = DurableObjectStub<DiscordGatewayObject>;
 
 /** The real Gateway object (not the cron's name, so no other test shares it), connected and READY. */
